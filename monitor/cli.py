@@ -1,0 +1,232 @@
+"""The ``monitor`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from monitor import __version__
+from monitor.alerts import list_alert_ids, load_alert
+from monitor.config import ConfigError, Settings, load_settings
+from monitor.models import AlertView
+from monitor.notify.render import alert_text
+from monitor.replay import ReplayError, read_articles
+from monitor.rules import Matcher, load_rules
+from monitor.rules.examples import run_examples
+from monitor.service import RulesError, Service, compile_rules
+from monitor.store import Store
+
+
+class Context:
+    def __init__(self, config: Path | None) -> None:
+        self.config_path = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="monitor")
+@click.option(
+    "--config",
+    "-c",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file [default: $MONITOR_CONFIG, else config/monitor.yaml if present].",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, log_level: str) -> None:
+    """Watch news feeds for reports of sanctions violations; one alert per story."""
+    _setup_logging(log_level)
+    ctx.obj = Context(config)
+
+
+def _service(ctx: Context, **kwargs) -> Service:
+    try:
+        return Service(ctx.settings, **kwargs)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one full cycle (poll every feed), then exit.")
+@click.pass_obj
+def run(ctx: Context, once: bool) -> None:
+    """Run the daemon: poll at start, then on schedule, until SIGTERM or Ctrl-C.
+
+    \b
+    Example:
+        monitor run --once
+        MONITOR_DATABASE_URL=sqlite:///data/prod.db monitor -c config/monitor.yaml run
+    """
+    service = _service(ctx)
+    if once:
+        try:
+            report = service.cycle(force=True)
+        finally:
+            service.close()
+        click.echo(report.summary(), err=True)
+        return
+    from monitor.daemon import Daemon
+
+    Daemon(service).run()
+
+
+def _print_alerts(alerts: list[AlertView], as_json: bool) -> None:
+    for alert in alerts:
+        if as_json:
+            click.echo(json.dumps(alert.to_json(), ensure_ascii=False))
+        else:
+            click.echo(alert_text(alert) + "\n")
+
+
+@cli.command()
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
+@click.option("--db", help="Store URL to replay into [default: a throwaway store].")
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rules folder or file [default: the config's rules_dir].",
+)
+@click.pass_obj
+def replay(
+    ctx: Context, paths: tuple[Path, ...], as_json: bool, db: str | None, rules_path: Path | None
+) -> None:
+    """Feed articles from files through the pipeline, with no network.
+
+    PATH is a .jsonl file (one article a line: id, url, source, title, text, published; all
+    but text optional) or a plain text file (one article). Prints the alerts this run created
+    or changed, in their final state. Nothing is sent to channels.
+
+    \b
+    Example:
+        monitor replay seeds/000_242d7a5f3177ae72.txt seeds/001_88587132881443e9.txt
+        monitor replay --json --db sqlite:///data/replay.db articles.jsonl
+    """
+    try:
+        articles = [a for path in paths for a in read_articles(path)]
+    except ReplayError as exc:
+        raise click.ClickException(str(exc)) from None
+    matcher = _matcher(rules_path or ctx.settings.rules_dir)
+    with tempfile.TemporaryDirectory(prefix="monitor-replay-") as tmp:
+        store = Store(db or f"sqlite:///{tmp}/replay.db")
+        try:
+            service = Service(ctx.settings, store=store, notifiers={}, matcher=matcher)
+            result = service.pipeline.ingest(articles)
+            with store.session() as session:
+                alerts = [load_alert(session, a) for a in result.changed_alerts]
+            _print_alerts([a for a in alerts if a is not None], as_json)
+            click.echo(
+                f"replayed {len(articles)} article(s): {result.new} new, "
+                f"{result.duplicates} seen before, {len(result.changed_alerts)} alert(s) changed",
+                err=True,
+            )
+        finally:
+            store.close()
+
+
+def _matcher(path: Path) -> Matcher:
+    try:
+        return compile_rules(path)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.group()
+def alerts() -> None:
+    """Stored alerts."""
+
+
+@alerts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@click.pass_obj
+def alerts_list(ctx: Context, as_json: bool, db: str | None) -> None:
+    """List stored alerts, oldest first, each with its citations."""
+    store = Store(db or ctx.settings.database_url)
+    try:
+        with store.session() as session:
+            views = [load_alert(session, a) for a in list_alert_ids(session)]
+    finally:
+        store.close()
+    _print_alerts([v for v in views if v is not None], as_json)
+
+
+@cli.group()
+def rules() -> None:
+    """Check and test rule files."""
+
+
+def _rules_paths(ctx: Context, path: Path | None) -> Path:
+    return path if path is not None else ctx.settings.rules_dir
+
+
+@rules.command("validate")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.pass_obj
+def rules_validate(ctx: Context, path: Path | None) -> None:
+    """Report every problem in every rule file as file:line:col: message."""
+    source = load_rules(_rules_paths(ctx, path))
+    for problem in source.problems:
+        click.echo(str(problem))
+    if source.problems:
+        click.echo(f"{len(source.problems)} problem(s) in {len(source.files)} file(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{len(source.rules)} rule(s) in {len(source.files)} file(s): OK", err=True)
+
+
+@rules.command("test")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.pass_obj
+def rules_test(ctx: Context, path: Path | None) -> None:
+    """Check every rule's examples: each 'match' must match, each 'no_match' must not."""
+    source = load_rules(_rules_paths(ctx, path))
+    if source.problems:
+        for problem in source.problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    failures = 0
+    total = 0
+    for outcome in run_examples(source.rules):
+        total += 1
+        if not outcome.passed:
+            failures += 1
+            click.echo(outcome.describe())
+    click.echo(f"{total - failures} passed, {failures} failed", err=failures > 0)
+    if failures:
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="monitor")

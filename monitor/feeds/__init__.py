@@ -1,0 +1,1 @@
+"""Getting articles in: fetch bytes (``fetch``), parse entries (``parse``), clean HTML and URLs."""

@@ -1,0 +1,1 @@
+"""Notification: routes pick channels, the outbox persists, notifiers deliver."""

@@ -1,0 +1,101 @@
+"""Tables. Everything the daemon knows lives here, so a restart resumes from the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FeedState(SQLModel, table=True):
+    """What the poller remembers of a feed between polls, and its health."""
+
+    __tablename__ = "feeds"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    url: str = ""
+    title: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    last_polled: datetime | None = None
+    next_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str = ""
+    consecutive_failures: int = 0
+    items_seen: int = 0
+
+
+class ArticleRow(SQLModel, table=True):
+    __tablename__ = "articles"
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(default="", index=True)
+    feed: str = Field(default="", index=True)
+    url: str = ""
+    canonical_url: str = Field(default="", index=True)
+    content_hash: str = Field(index=True)
+    source: str = ""
+    title: str = ""
+    text: str = Field(default="", sa_column=Column(Text))
+    published: datetime | None = None
+    fetched: datetime = Field(default_factory=utcnow)
+    dated: datetime = Field(default_factory=utcnow, index=True)  # published, else first seen
+    story_id: str | None = Field(default=None, index=True)
+
+
+class StoryRow(SQLModel, table=True):
+    __tablename__ = "stories"
+    id: str = Field(primary_key=True)
+    headline: str = ""
+    first_published: datetime = Field(index=True)
+    last_published: datetime = Field(index=True)
+    created: datetime = Field(default_factory=utcnow)
+
+
+class AlertRow(SQLModel, table=True):
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("rule_id", "story_id"),)
+    id: str = Field(primary_key=True)
+    rule_id: str = Field(index=True)
+    story_id: str = Field(index=True)
+    title: str = ""
+    severity: str = "medium"
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    rule_version: str = ""
+    revision: int = 1
+    created: datetime = Field(default_factory=utcnow)
+    updated: datetime = Field(default_factory=utcnow)
+
+
+class CitationRow(SQLModel, table=True):
+    __tablename__ = "citations"
+    __table_args__ = (UniqueConstraint("alert_id", "article_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: str = Field(index=True)
+    article_id: int = Field(index=True)
+    rule_version: str = ""
+    sentences: list[dict] = Field(default_factory=list, sa_column=Column(JSON))
+    created: datetime = Field(default_factory=utcnow)
+
+
+class NotificationRow(SQLModel, table=True):
+    """The outbox: written before a channel is called, so a crash cannot lose a notification."""
+
+    __tablename__ = "notifications"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # alert:channel:revision, stable across retries and restarts
+    alert_id: str = Field(index=True)
+    channel: str = ""
+    revision: int = 1
+    kind: str = "new"  # new | update
+    state: str = Field(default="pending", index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt: datetime = Field(default_factory=utcnow)
+    last_error: str = ""
+    created: datetime = Field(default_factory=utcnow)
+    sent: datetime | None = None

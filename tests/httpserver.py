@@ -1,0 +1,111 @@
+"""A real HTTP server on 127.0.0.1 for tests: static files plus per-path handlers.
+
+Feeds, article pages and (later) Slack stand-ins are served over a real socket, so the poller's
+httpx client, redirects, headers and timeouts are exercised as they are in production.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Handler = Callable[[Request], Reply]
+
+_TYPES = {
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".xml": "application/xml",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+class LocalServer:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self.handlers: dict[str, Handler] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(
+                    self.command,
+                    self.path,
+                    dict(self.headers),
+                    self.rfile.read(length) if length else b"",
+                )
+                with server._lock:
+                    server.requests.append(request)
+                reply = server.reply(request)
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(reply.body)
+
+            do_GET = do_POST = do_HEAD = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def reply(self, request: Request) -> Reply:
+        path = request.path.split("?")[0]
+        if path in self.handlers:
+            return self.handlers[path](request)
+        if self.root is not None:
+            target = (self.root / path.lstrip("/")).resolve()
+            if target.is_file() and self.root.resolve() in target.parents:
+                ctype = _TYPES.get(target.suffix, "application/octet-stream")
+                return Reply(200, target.read_bytes(), {"Content-Type": ctype})
+        return Reply(404, b"not found", {"Content-Type": "text/plain"})
+
+    def hits(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if r.path.split("?")[0] == path)
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,58 @@
+"""Config: defaults < file < environment, relative paths, and errors that name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "conf" / "monitor.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_file_then_environment(tmp_path, monkeypatch):
+    path = write(tmp_path, "poll_interval: 600\nfeeds:\n  - path: feeds/a.rss\n")
+    monkeypatch.delenv("MONITOR_POLL_INTERVAL", raising=False)
+    settings = load_settings(path)
+    assert settings.poll_interval == 600
+    assert settings.feeds[0].path == (path.parent / "feeds" / "a.rss").resolve()
+    assert settings.feeds[0].name == "feeds/a.rss"
+    monkeypatch.setenv("MONITOR_POLL_INTERVAL", "1200")
+    monkeypatch.setenv("MONITOR_HTTP__TIMEOUT", "5")
+    settings = load_settings(path)
+    assert settings.poll_interval == 1200
+    assert settings.http.timeout == 5.0
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    settings = load_settings(None)
+    assert settings.database_url == "sqlite:///data/monitor.db"
+    assert list(settings.channels) == ["console"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("feeds:\n  - name: x\n", "feeds.0: Value error, a feed needs exactly one of 'url:'"),
+        ("feeds:\n  - url: ftp://x/feed\n", "feed url must start with http:// or https://"),
+        ("poll_interval: soon\n", "poll_interval: Input should be a valid integer"),
+        ("routes:\n  - channels: [slack]\n", "unknown channel 'slack' (channels: console)"),
+        ("pol_interval: 5\n", "pol_interval: Extra inputs are not permitted"),
+    ],
+)
+def test_errors_name_the_key(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text))
+    assert expected in str(info.value)
+    assert "monitor.yaml" in str(info.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "nope.yaml")
