@@ -23,6 +23,14 @@ class FetchResult:
     moved_to: str = ""  # a permanent redirect's target: the feed's new address
 
 
+_FILE_TYPES = {
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".rdf": "application/rdf+xml",
+    ".json": "application/feed+json",
+}
+
+
 def make_client(http: HttpConfig) -> httpx.Client:
     timeout = httpx.Timeout(http.timeout, connect=http.connect_timeout)
     return httpx.Client(
@@ -91,6 +99,8 @@ def _read_file(path: Path, max_bytes: int) -> FetchResult:
         size = path.stat().st_size
         if size > max_bytes:
             raise FetchError(f"file of {size} bytes is over the cap of {max_bytes}")
-        return FetchResult(200, path.resolve().as_uri(), path.read_bytes())
+        # A file has no HTTP headers; without a type, feedparser flags valid XML as ill-formed.
+        ctype = _FILE_TYPES.get(path.suffix.lower(), "application/xml")
+        return FetchResult(200, path.resolve().as_uri(), path.read_bytes(), {"content-type": ctype})
     except OSError as exc:
         raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from None
