@@ -13,13 +13,26 @@ import click
 from monitor import __version__
 from monitor.alerts import list_alert_ids, load_alert
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.durations import parse_duration
 from monitor.models import AlertView
 from monitor.notify.render import alert_text
 from monitor.replay import ReplayError, read_articles
-from monitor.rules import Matcher, load_rules
+from monitor.rules import Matcher, Rule, load_rules
+from monitor.rules.backtest import backtest, story_headlines
 from monitor.rules.examples import run_examples
-from monitor.service import RulesError, Service, compile_rules
+from monitor.rules.explain import explain
+from monitor.rules.parse import did_you_mean
+from monitor.rules.schema import rule_schema
+from monitor.service import RulesError, Service
 from monitor.store import Store
+from monitor.store.tables import utcnow
+
+RULES_OPTION = click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Rules folder or file [default: the config's rules_dir].",
+)
 
 
 class Context:
@@ -113,12 +126,7 @@ def _print_alerts(alerts: list[AlertView], as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
 @click.option("--db", help="Store URL to replay into [default: a throwaway store].")
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(exists=True, path_type=Path),
-    help="Rules folder or file [default: the config's rules_dir].",
-)
+@RULES_OPTION
 @click.pass_obj
 def replay(
     ctx: Context, paths: tuple[Path, ...], as_json: bool, db: str | None, rules_path: Path | None
@@ -138,7 +146,7 @@ def replay(
         articles = [a for path in paths for a in read_articles(path)]
     except ReplayError as exc:
         raise click.ClickException(str(exc)) from None
-    matcher = _matcher(rules_path or ctx.settings.rules_dir)
+    matcher = Matcher(_valid_rules(rules_path or ctx.settings.rules_dir))
     with tempfile.TemporaryDirectory(prefix="monitor-replay-") as tmp:
         store = Store(db or f"sqlite:///{tmp}/replay.db")
         try:
@@ -156,11 +164,15 @@ def replay(
             store.close()
 
 
-def _matcher(path: Path) -> Matcher:
-    try:
-        return compile_rules(path)
-    except RulesError as exc:
-        raise click.ClickException(str(exc)) from None
+def _valid_rules(path: Path) -> list[Rule]:
+    """The rules under ``path``, or a clean exit listing every problem as file:line:col."""
+    source = load_rules(path)
+    if source.problems:
+        listing = "\n".join(f"  {p}" for p in source.problems)
+        raise click.ClickException(
+            f"{len(source.problems)} problem(s) in the rules; fix them first:\n{listing}"
+        )
+    return source.rules
 
 
 @cli.group()
@@ -226,6 +238,113 @@ def rules_test(ctx: Context, path: Path | None) -> None:
     click.echo(f"{total - failures} passed, {failures} failed", err=failures > 0)
     if failures:
         sys.exit(1)
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.argument("file_or_text")
+@RULES_OPTION
+@click.pass_obj
+def rules_explain(ctx: Context, rule_id: str, file_or_text: str, rules_path: Path | None) -> None:
+    """Show, clause by clause, why RULE_ID matches a text or does not.
+
+    FILE_OR_TEXT is a file (plain text, or .jsonl: every line is explained) or the text itself.
+    A + marks a clause that held, a - one that did not, each with what it found.
+
+    \b
+    Example:
+        monitor rules explain dprk-oil-transfer seeds/001_88587132881443e9.txt
+        monitor rules explain dprk-overseas-labor "Russia issued new work permits to North Koreans."
+    """
+    rules_by_id = {r.id: r for r in _valid_rules(_rules_paths(ctx, rules_path))}
+    if rule_id not in rules_by_id:
+        hint = did_you_mean(rule_id, rules_by_id)
+        raise click.ClickException(f"no rule with id '{rule_id}'{hint}")
+    path = Path(file_or_text)
+    if len(file_or_text) < 4096 and path.is_file():
+        try:
+            articles = read_articles(path)
+        except ReplayError as exc:
+            raise click.ClickException(str(exc)) from None
+        documents = [(a.title, a.text) for a in articles]
+    else:
+        documents = [("", file_or_text)]
+    for title, text in documents:
+        if title:
+            click.echo(f"# {title}")
+        for line in explain(rules_by_id[rule_id], {"title": title, "text": text}):
+            click.echo(line)
+
+
+@rules.command("backtest")
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="How far back to look, e.g. 7d, 12h, 2w; 'all' for every stored article.",
+)
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@RULES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per rule.")
+@click.pass_obj
+def rules_backtest(
+    ctx: Context, since: str, db: str | None, rules_path: Path | None, as_json: bool
+) -> None:
+    """Run the rules over stored articles and show what would have alerted, per day.
+
+    \b
+    Example:
+        monitor rules backtest --since 90d --rules rules/dprk-oil-transfer.yaml
+    """
+    cutoff = None
+    if since != "all":
+        try:
+            cutoff = utcnow() - parse_duration(since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+    matcher = Matcher(_valid_rules(_rules_paths(ctx, rules_path)))
+    store = Store(db or ctx.settings.database_url)
+    try:
+        scanned, volumes = backtest(store, matcher, cutoff)
+        headlines = story_headlines(store, [s for v in volumes for s in v.stories])
+    finally:
+        store.close()
+    for volume in volumes:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "rule": volume.rule,
+                        "articles": volume.articles,
+                        "alerts": len(volume.stories),
+                        "per_day": {d.isoformat(): n for d, n in sorted(volume.per_day.items())},
+                        "stories": [
+                            {"story": s, "headline": headlines.get(s, ""), "articles": len(t)}
+                            for s, t in volume.stories.items()
+                        ],
+                    }
+                )
+            )
+            continue
+        click.echo(
+            f"{volume.rule}: {volume.articles} article(s), "
+            f"{len(volume.stories)} alert(s) (one per story)"
+        )
+        for day, count in sorted(volume.per_day.items()):
+            click.echo(f"  {day.isoformat()}  {count:4d}  {'#' * min(count, 60)}")
+        for story, titles in volume.stories.items():
+            click.echo(
+                f"  would alert: {headlines.get(story, titles[0])} "
+                f"[{story}, {len(titles)} source(s)]"
+            )
+    window = "all stored articles" if cutoff is None else f"articles since {since} ago"
+    click.echo(f"scanned {scanned} {window}; {len(volumes)} rule(s) fired", err=True)
+
+
+@rules.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of a rule file (for editors: yaml-language-server)."""
+    click.echo(json.dumps(rule_schema(), indent=2))
 
 
 def main() -> None:

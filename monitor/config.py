@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     rules_dir: Path = Path("rules")
     tick: int = Field(default=60, ge=1, description="seconds between scheduler ticks")
     poll_interval: int = Field(default=900, ge=10, description="default seconds between polls")
+    rules_reload: float = Field(default=5, gt=0, description="seconds between rule file checks")
     story_window_days: float = 7.0
     feeds: list[FeedConfig] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(

@@ -33,6 +33,12 @@ class Daemon:
         except Exception:  # a failed cycle is logged; the next tick tries again
             log.exception("cycle failed")
 
+    def _check_rules(self) -> None:
+        try:
+            self.service.rule_watcher.check()
+        except Exception:
+            log.exception("checking the rule files failed; the current rules stay live")
+
     def run(self) -> None:
         """Poll at once, then every tick, until a signal asks to stop."""
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -45,6 +51,14 @@ class Daemon:
             max_instances=1,
             coalesce=True,
             id="tick",
+        )
+        self.scheduler.add_job(
+            self._check_rules,
+            "interval",
+            seconds=self.service.settings.rules_reload,
+            max_instances=1,
+            coalesce=True,
+            id="rules",
         )
         self.scheduler.start()
         log.info(

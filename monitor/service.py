@@ -15,6 +15,7 @@ from monitor.notify.outbox import DeliveryReport, deliver, enqueue
 from monitor.pipeline import IngestResult, Pipeline
 from monitor.poller import Poller
 from monitor.rules import Matcher, load_rules
+from monitor.rules.watch import RuleWatcher
 from monitor.store import Store
 from monitor.stories import StoryPolicy
 
@@ -77,6 +78,12 @@ class Service:
         self.poller = Poller(settings, self.store, self.client)
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
         self.pipeline = Pipeline(self.store, self.matcher, policy)
+        self.rule_watcher = RuleWatcher(settings.rules_dir, self.use_rules)
+
+    def use_rules(self, matcher: Matcher) -> None:
+        """Swap in a new rule set; the next article is matched by it."""
+        self.matcher = matcher
+        self.pipeline.matcher = matcher
 
     def cycle(self, force: bool = False) -> CycleReport:
         report = CycleReport(ingest=IngestResult())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from monitor.rules.explain import describe_clause
-from monitor.rules.matcher import Document, Matcher, _Evaluator
-from monitor.rules.model import All, Clause, Rule
+from monitor.rules.explain import explain
+from monitor.rules.matcher import Matcher
+from monitor.rules.model import Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +29,13 @@ class ExampleOutcome:
         return "\n".join(lines)
 
 
-def _parts(clause: Clause) -> tuple[Clause, ...]:
-    return clause.children if isinstance(clause, All) else (clause,)
-
-
-def check(rule: Rule, matcher: Matcher, text: str, expected: bool) -> ExampleOutcome:
-    doc = Document({"text": text})
-    found = matcher.hits(doc)
-    evaluator = _Evaluator(doc, found)
-    matched = evaluator.holds(rule.match)
-    detail = []
-    if matched != expected:
-        for part in _parts(rule.match):
-            held = evaluator.holds(part)
-            state = "held" if held else "did not hold"
-            terms = sorted({h.phrase for h in evaluator.evidence(part)})
-            found_terms = f"; found: {', '.join(terms)}" if terms else ""
-            detail.append(f"{describe_clause(part)}: {state}{found_terms}")
-    return ExampleOutcome(rule, text, expected, matched, detail)
-
-
 def run_examples(rules: Iterable[Rule]) -> Iterator[ExampleOutcome]:
     for rule in rules:
         matcher = Matcher([rule])
-        for text in rule.examples_match:
-            yield check(rule, matcher, text, True)
-        for text in rule.examples_no_match:
-            yield check(rule, matcher, text, False)
+        cases = [(t, True) for t in rule.examples_match]
+        cases += [(t, False) for t in rule.examples_no_match]
+        for text, expected in cases:
+            matched = bool(matcher.match({"text": text}))
+            # Clause by clause, what held and what was found, when the example fails.
+            detail = [] if matched == expected else explain(rule, {"text": text})[1:]
+            yield ExampleOutcome(rule, text, expected, matched, detail)

@@ -33,19 +33,21 @@ MAX_SENTENCES = 8
 
 
 class Hit(NamedTuple):
-    """A term found in one field: character span in that field's text, token span too.
+    """A term found in one field.
 
-    A named tuple rather than a dataclass: an article can yield thousands of hits, and tuples
-    are several times cheaper to create.
+    ``at``/``stop`` place it in the field's joined token stream; ``start``/``end`` in the
+    original text are worked out only for the hits of rules that match (see
+    :meth:`Document.resolve`), since most hits belong to rules that do not. A named tuple
+    rather than a dataclass: an article can yield thousands of hits.
     """
 
     list_key: str
     phrase: str
     field: str
-    start: int
-    end: int
-    at: int  # where the hit starts and stops in the field's joined token stream, from which
-    stop: int  # word distances are worked out only when a `near` clause asks
+    at: int
+    stop: int
+    start: int = -1
+    end: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +85,23 @@ class Document:
     def __init__(self, fields: Mapping[str, str]) -> None:
         self.fields = {k: v for k, v in fields.items() if v}
         self._streams: dict[str, TokenStream] = {}
+        self._spans: dict[tuple[str, int, int], tuple[int, int]] = {}
         self._sentences: dict[str, Sentences] = {}
 
     def stream(self, name: str) -> TokenStream:
         if name not in self._streams:
             self._streams[name] = tokenize(self.fields.get(name, ""))
         return self._streams[name]
+
+    def resolve(self, hit: Hit) -> Hit:
+        """The hit with its character span in the original field text."""
+        if hit.start >= 0:
+            return hit
+        key = (hit.field, hit.at, hit.stop)
+        span = self._spans.get(key)
+        if span is None:
+            span = self._spans[key] = self.stream(hit.field).char_span(hit.at, hit.stop)
+        return hit._replace(start=span[0], end=span[1])
 
     def sentences(self, name: str) -> Sentences:
         if name not in self._sentences:
@@ -109,13 +122,35 @@ def _needs_no_terms(clause: Clause) -> bool:
     return False
 
 
+def _requirements(clause: Clause) -> list[frozenset[str]]:
+    """Term lists the clause needs: from each set, at least one must have been found.
+
+    A cheap necessary condition checked before evaluating a rule: most rules that one of their
+    terms makes a candidate still lack another they cannot do without.
+    """
+    if isinstance(clause, Term):
+        return [frozenset({clause.list_key})]
+    if isinstance(clause, Near):
+        return [frozenset({clause.left.list_key}), frozenset({clause.right.list_key})]
+    if isinstance(clause, SameSentence):
+        return [frozenset({t.list_key}) for t in clause.terms]
+    if isinstance(clause, All):
+        return [needs for child in clause.children for needs in _requirements(child)]
+    if isinstance(clause, Any | AtLeast):
+        alternatives = [_requirements(child) for child in clause.children]
+        if any(not needs for needs in alternatives):
+            return []
+        return [frozenset().union(*(needs[0] for needs in alternatives))]
+    return []  # none, regex: nothing is required
+
+
 class Matcher:
     """Compiled once per rule set; :meth:`match` is then safe to call from any thread."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = [r for r in rules if r.enabled]
         self._automaton = ahocorasick.Automaton()
-        entries: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self._rules_by_list: dict[str, list[int]] = defaultdict(list)
         self._always: list[int] = []
         seen_lists: set[str] = set()
@@ -128,9 +163,10 @@ class Matcher:
                 for phrase in term_list.phrases:
                     bucket = entries[phrase.key]
                     if all(entry[0] != term_list.key for entry in bucket):
-                        bucket.append((term_list.key, phrase.text, len(phrase.tokens)))
+                        bucket.append((term_list.key, phrase.text))
             if _needs_no_terms(rule.match):
                 self._always.append(index)
+        self._requirements = [_requirements(rule.match) for rule in self.rules]
         for key, values in entries.items():
             self._automaton.add_word(key, (len(key), tuple(values)))
         self._empty = not entries
@@ -148,11 +184,8 @@ class Matcher:
             for end, (length, values) in self._automaton.iter(joined):
                 start = end - length + 2  # first character of the first token
                 stop = end if joined[end] == " " else joined.find(" ", end)  # a prefix key
-                char_start, char_end = stream.char_span(start, stop)
-                for list_key, phrase, _count in values:
-                    found[list_key].append(
-                        Hit(list_key, phrase, name, char_start, char_end, start, stop)
-                    )
+                for list_key, phrase in values:
+                    found[list_key].append(Hit(list_key, phrase, name, start, stop))
         return found
 
     def match(self, fields: Mapping[str, str]) -> list[Match]:
@@ -164,6 +197,8 @@ class Matcher:
         evaluator = _Evaluator(doc, found)
         matches = []
         for index in sorted(candidates):
+            if not all(not needs.isdisjoint(found) for needs in self._requirements[index]):
+                continue  # a term list the rule cannot do without was not found
             match = evaluate_rule(self.rules[index], evaluator)
             if match is not None:
                 matches.append(match)
@@ -174,10 +209,22 @@ def evaluate_rule(rule: Rule, evaluator: _Evaluator) -> Match | None:
     doc = evaluator.doc
     if not evaluator.holds(rule.match):
         return None
-    parts = rule.match.children if isinstance(rule.match, All) else (rule.match,)
-    groups = [evaluator.evidence(p) for p in parts if not isinstance(p, NoneOf)]
-    hits = _unique(evaluator.evidence(rule.match))
+    parts = _citation_parts(rule.match, evaluator)
+    groups = [[doc.resolve(h) for h in evaluator.evidence(p)] for p in parts]
+    hits = _unique(doc.resolve(h) for h in evaluator.evidence(rule.match))
     return Match(rule, _citation_sentences(doc, groups), tuple(hits))
+
+
+def _citation_parts(clause: Clause, evaluator: _Evaluator) -> tuple[Clause, ...]:
+    """The clauses whose evidence should meet in a quoted sentence: the parts of an ``all``,
+    or of the first alternative that held in an ``any``."""
+    if isinstance(clause, All):
+        return clause.children
+    if isinstance(clause, Any | AtLeast):
+        for child in clause.children:
+            if evaluator.holds(child):
+                return _citation_parts(child, evaluator)
+    return (clause,)
 
 
 class _Evaluator:
@@ -275,7 +322,7 @@ class _Evaluator:
         )
         for i, hits in enumerate(per_term):
             for hit in hits:
-                index = self.doc.sentences(hit.field).index_of(hit.start)
+                index = self.doc.sentences(hit.field).index_of(self.doc.resolve(hit).start)
                 per_sentence[(hit.field, index)][i].append(hit)
         return [h for groups in per_sentence.values() if all(groups) for g in groups for h in g]
 
@@ -285,7 +332,7 @@ class _Evaluator:
             text = self.doc.fields.get(name, "")
             for m in node.pattern.finditer(text):
                 if m.end() > m.start():
-                    evidence.append(Hit("regex", m.group(), name, m.start(), m.end(), -1, -1))
+                    evidence.append(Hit("regex", m.group(), name, -1, -1, m.start(), m.end()))
         return evidence
 
 

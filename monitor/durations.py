@@ -1,0 +1,21 @@
+"""Durations as people write them in commands and config: 90s, 15m, 12h, 7d, 2w."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"7d"`` -> 7 days; ``"1h30m"`` works too. Raises ValueError with an example."""
+    cleaned = text.strip().lower()
+    parts = _PART.findall(cleaned)
+    if not cleaned or "".join(f"{n}{u}" for n, u in parts) != cleaned.replace(" ", ""):
+        raise ValueError(f"not a duration: {text!r} (examples: 90s, 15m, 12h, 7d, 2w)")
+    total = timedelta()
+    for number, unit in parts:
+        total += timedelta(**{_UNITS[unit]: float(number)})
+    return total
