@@ -24,6 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitor.rules import Matcher, load_rules  # noqa: E402
 
 SEED = 20261122
+# Share of sentences that carry both halves of some rule: about one match per article, more
+# than a real feed (where most articles match nothing) so that the citation path is measured.
+PLANT_RATE = 0.03
 
 
 def vocabulary(rng: random.Random, size: int) -> list[str]:
@@ -69,7 +72,7 @@ def make_articles(rng: random.Random, words: list[str], shapes, count: int) -> l
         size = 0
         while size < 4000:
             sentence = rng.choices(words, weights, k=rng.randint(8, 24))
-            if rng.random() < 0.15:  # plant a rule's phrases so that some rules fire
+            if rng.random() < PLANT_RATE:  # plant a rule's phrases so that some rules fire
                 a, b = rng.choice(shapes)
                 sentence[1] = rng.choice(a).replace("*", "ing")
                 sentence[-2] = rng.choice(b).replace("*", "ed")
@@ -119,14 +122,17 @@ def main() -> None:
         built = time.process_time()
     articles = make_articles(rng, words, shapes, args.articles)
 
-    started_match = time.process_time()
-    results = []
-    sentences = 0
-    for text in articles:
-        matches = matcher.match({"text": text})
-        sentences += sum(len(m.sentences) for m in matches)
-        results.append({m.rule.id for m in matches})
-    compiled_s = time.process_time() - started_match
+    # Best of three passes, as timeit does: the machine's other work only ever adds time.
+    compiled_s = float("inf")
+    for _ in range(3):
+        started_match = time.process_time()
+        results = []
+        sentences = 0
+        for text in articles:
+            matches = matcher.match({"text": text})
+            sentences += sum(len(m.sentences) for m in matches)
+            results.append({m.rule.id for m in matches})
+        compiled_s = min(compiled_s, time.process_time() - started_match)
     per_compiled = compiled_s / len(articles)
 
     regexes = naive_regexes(shapes)
@@ -150,7 +156,7 @@ def main() -> None:
     )
     print(
         f"compiled matcher: {len(articles) / compiled_s:,.0f} articles/s "
-        f"({per_compiled * 1000:.3f} ms/article, one core)"
+        f"({per_compiled * 1000:.3f} ms/article, one core, best of 3 passes)"
     )
     print(f"naive re.search loop: {1 / per_naive:,.2f} articles/s on a sample of {len(sample)}")
     print(f"ratio: {per_naive / per_compiled:,.0f}x faster than naive")

@@ -29,6 +29,7 @@ def record_match(session: Session, article: ArticleRow, match: Match) -> str | N
             title=rule.title,
             severity=rule.severity,
             tags=list(rule.tags),
+            labels=dict(rule.labels),
             rule_version=rule.version,
             revision=0,
         )
@@ -74,6 +75,7 @@ def load_alert(session: Session, alert_id: str) -> AlertView | None:
         title=alert.title,
         severity=alert.severity,
         tags=list(alert.tags or []),
+        labels=dict(alert.labels or {}),
         story=alert.story_id,
         headline=story.headline if story else "",
         rule_version=alert.rule_version,

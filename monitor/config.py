@@ -61,6 +61,7 @@ class RouteConfig(BaseModel):
     rules: list[str] = Field(default_factory=list, description="rule ids; empty means any")
     severities: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict, description="rule labels to match")
     channels: list[str]
     updates: Literal["each", "none"] = "each"
     continue_: bool = Field(default=False, alias="continue")
@@ -74,6 +75,22 @@ class HttpConfig(BaseModel):
     max_bytes: int = 10 * 1024 * 1024
     user_agent: str = f"sanctions-monitor/{__version__} (news feed poller)"
     concurrency: int = 8
+    per_host: int = Field(default=2, ge=1, description="requests at once to one host")
+    deadline: float = Field(default=60.0, gt=0, description="seconds for a whole response")
+    jitter: float = Field(default=0.1, ge=0, le=0.5, description="+/- share of the interval")
+    allow_private: bool = False  # fetch loopback/private addresses (SSRF guard off)
+    allow_networks: list[str] = Field(default_factory=list, description="e.g. 10.0.0.0/8")
+
+    @model_validator(mode="after")
+    def _networks(self) -> HttpConfig:
+        import ipaddress  # only here: the rest of the config needs no address parsing
+
+        for value in self.allow_networks:
+            try:
+                ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"allow_networks: not an address or network: {value!r}") from None
+        return self
 
 
 class Settings(BaseSettings):

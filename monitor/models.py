@@ -57,6 +57,7 @@ class AlertView:
     created: datetime
     updated: datetime
     citations: list[CitationView] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -65,6 +66,7 @@ class AlertView:
             "title": self.title,
             "severity": self.severity,
             "tags": self.tags,
+            "labels": self.labels,
             "story": self.story,
             "headline": self.headline,
             "rule_version": self.rule_version,

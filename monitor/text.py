@@ -23,6 +23,7 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\u3130-
 _TOKEN = re.compile(rf"[{_CJK}]|(?:[^\W_{_CJK}]|[\u0300-\u036f])+")
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _ASCII_SEPARATORS = re.compile(r"[^A-Za-z0-9]{2,}")
+_ASCII_TABLE = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
 
 
 def fold(token: str) -> str:
@@ -43,20 +44,23 @@ class TokenStream:
     worked out when first asked for: most texts and most tokens never need them.
     """
 
-    __slots__ = ("text", "joined", "tokens", "_spans", "_offsets", "_shifts")
+    __slots__ = ("text", "joined", "_spans", "_offsets", "_shifts")
 
-    def __init__(self, text: str, tokens: list[str], spans: list[tuple[int, int]] | None) -> None:
+    def __init__(self, text: str, joined: str, spans: list[tuple[int, int]] | None) -> None:
         self.text = text
-        self.tokens = tokens
-        self.joined = " " + " ".join(tokens) + " " if tokens else " "
+        self.joined = joined
         self._spans = spans  # None for ASCII text, mapped through separator shifts instead
         self._offsets: list[int] | None = None
         self._shifts: tuple[list[int], list[int]] | None = None
 
+    @property
+    def tokens(self) -> list[str]:
+        return self.joined.split()
+
     def token_at(self, joined_pos: int) -> int:
         """Index of the token that covers a position of ``joined``."""
         if self._offsets is None:
-            ends = accumulate(map(len, self.tokens), initial=0)
+            ends = accumulate(map(len, self.joined.split()), initial=0)
             self._offsets = [1 + i + end for i, end in enumerate(ends)]
         return bisect.bisect_right(self._offsets, joined_pos) - 1
 
@@ -72,12 +76,12 @@ class TokenStream:
         # few, so only they are recorded: (joined position, shift from there on).
         if self._shifts is None:
             first = _ASCII_TOKEN.search(self.text)
-            shift = (first.start() if first else 0) - 1
-            starts, shifts = [0], [shift]
-            for m in _ASCII_SEPARATORS.finditer(self.text, first.end() if first else 0):
-                shift += m.end() - m.start() - 1
-                starts.append(m.end() - shift)
-                shifts.append(shift)
+            if first is None:  # no tokens, so no position to map
+                return joined_pos
+            runs = [m.span() for m in _ASCII_SEPARATORS.finditer(self.text, first.end())]
+            lead = first.start() - 1
+            shifts = list(accumulate((e - s - 1 for s, e in runs), initial=lead))
+            starts = [0] + [e - shift for (_, e), shift in zip(runs, shifts[1:], strict=True)]
             self._shifts = (starts, shifts)
         starts, shifts = self._shifts
         return joined_pos + shifts[bisect.bisect_right(starts, joined_pos) - 1]
@@ -88,15 +92,15 @@ class TokenStream:
 
 def tokenize(text: str) -> TokenStream:
     if text.isascii():
-        tokens = _ASCII_TOKEN.findall(text.lower())
-        spans = None
-    else:
-        spans = []
-        tokens = []
-        for m in _TOKEN.finditer(text):
-            spans.append(m.span())
-            tokens.append(fold(m.group()))
-    return TokenStream(text, tokens, spans)
+        # Bytes translate + split run in C, three times faster than a regex over the text.
+        words = text.lower().encode("ascii").translate(_ASCII_TABLE).split()
+        return TokenStream(text, f" {b' '.join(words).decode('ascii')} " if words else " ", None)
+    spans = []
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        spans.append(m.span())
+        tokens.append(fold(m.group()))
+    return TokenStream(text, " " + " ".join(tokens) + " " if tokens else " ", spans)
 
 
 def phrase_tokens(phrase: str) -> list[str]:
@@ -119,6 +123,8 @@ _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]$")
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     start = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot)) + 1
+    if dot - start > 8:  # longer than any abbreviation or run of initials we know
+        return False
     word = text[start:dot].lstrip("(\"'\u201c\u2018")
     return bool(_INITIALS.fullmatch(word)) or word.lower() in _ABBREVIATIONS
 
@@ -133,9 +139,8 @@ class Sentences:
 
     @classmethod
     def of(cls, text: str) -> Sentences:
-        spans: list[tuple[int, int]] = []
-        start = 0
         size = len(text)
+        ends = []
         for m in _BOUNDARY.finditer(text):
             end = m.end()
             first = text[m.start()]
@@ -146,9 +151,14 @@ class Sentences:
                     _is_abbreviation(text, m.start()) or text[end : end + 3].lstrip()[:1].islower()
                 ):
                     continue
-            _add_span(text, start, end, spans)
-            start = end
-        _add_span(text, start, size, spans)
+            ends.append(end)
+        ends.append(size)
+        # Each piece between two boundaries, without its surrounding white space.
+        spans = [
+            (start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip()))
+            for start, end in zip([0, *ends], ends, strict=False)
+            if (piece := text[start:end]) and not piece.isspace()
+        ]
         return cls(text=text, spans=spans, _starts=[s for s, _ in spans])
 
     def index_of(self, offset: int) -> int:
@@ -157,14 +167,6 @@ class Sentences:
     def sentence(self, index: int) -> str:
         start, end = self.spans[index]
         return self.text[start:end]
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if stripped:
-        start += len(piece) - len(piece.lstrip())
-        spans.append((start, start + len(stripped)))
 
 
 def shingles(text: str, size: int = 3) -> set[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,3 +38,45 @@ def test_daemon_polls_at_start_and_stops_cleanly_on_sigterm(tmp_path):
             process.kill()
     stderr = process.stderr.read()
     assert "received SIGTERM" in stderr and "stopped" in stderr
+
+
+def test_daemon_reloads_changed_rules_and_keeps_the_last_good_set(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        "MONITOR_RULES_DIR": str(rules),
+        "MONITOR_RULES_RELOAD": "0.2",
+    }
+    env.pop("MONITOR_CONFIG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in process.stderr], daemon=True).start()
+
+    def wait_for(fragment: str) -> str:
+        while True:
+            line = lines.get(timeout=60)
+            if fragment in line:
+                return line
+
+    try:
+        wait_for("daemon started")
+        oil = rules / "dprk-oil-transfer.yaml"
+        oil.write_text(oil.read_text().replace("    - diesel\n", "    - diesel\n    - kerosene\n"))
+        assert "3 rule(s)" in wait_for("rules reloaded")
+        oil.write_text(oil.read_text().replace("same_sentence:", "same_sentense:"))
+        wait_for("rule change rejected")
+        assert "unknown clause 'same_sentense'" in wait_for("dprk-oil-transfer.yaml")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -122,3 +122,22 @@ def test_rule_examples_per_rule():
     for rule in SHIPPED.rules:
         assert len(rule.examples_match) >= 8, rule.id
         assert len(rule.examples_no_match) >= 8, rule.id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Рабочие из КНДР прибыли во Владивосток.",
+        "Северная Корея отправила рабочих.",
+        "북한 노동자들이 러시아에 도착했다.",
+        "조선민주주의인민공화국 외무성 대변인",
+        "朝鲜工人抵达俄罗斯。",
+        "北朝鮮の労働者",
+    ],
+)
+def test_shipped_lexicon_knows_north_koreas_names_in_other_scripts(text):
+    from monitor.rules.matcher import Document
+
+    matcher = Matcher(SHIPPED.rules)
+    found = matcher.hits(Document({"text": text}))
+    assert found.get("lexicon/dprk.yaml#dprk"), text

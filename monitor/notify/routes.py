@@ -11,7 +11,9 @@ def route_matches(route: RouteConfig, alert: AlertView) -> bool:
         return False
     if route.severities and alert.severity not in route.severities:
         return False
-    return not (route.tags and not set(route.tags) & set(alert.tags))
+    if route.tags and not set(route.tags) & set(alert.tags):
+        return False
+    return all(alert.labels.get(key) == value for key, value in route.labels.items())
 
 
 def channels_for(routes: list[RouteConfig], alert: AlertView, kind: str) -> list[str]:

@@ -168,7 +168,7 @@ class Matcher:
                 self._always.append(index)
         self._requirements = [_requirements(rule.match) for rule in self.rules]
         for key, values in entries.items():
-            self._automaton.add_word(key, (len(key), tuple(values)))
+            self._automaton.add_word(key, (len(key), not key.endswith(" "), tuple(values)))
         self._empty = not entries
         if not self._empty:
             self._automaton.make_automaton()
@@ -181,9 +181,9 @@ class Matcher:
         for name in doc.fields:
             stream = doc.stream(name)
             joined = stream.joined
-            for end, (length, values) in self._automaton.iter(joined):
+            for end, (length, prefix, values) in self._automaton.iter(joined):
                 start = end - length + 2  # first character of the first token
-                stop = end if joined[end] == " " else joined.find(" ", end)  # a prefix key
+                stop = joined.find(" ", end) if prefix else end  # a prefix runs to the word end
                 for list_key, phrase in values:
                     found[list_key].append(Hit(list_key, phrase, name, start, stop))
         return found

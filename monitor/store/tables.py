@@ -29,6 +29,18 @@ class FeedState(SQLModel, table=True):
     last_error: str = ""
     consecutive_failures: int = 0
     items_seen: int = 0
+    # Feeds added with `monitor feeds add/import` live here too: origin "added" or "opml"
+    # (config feeds are "config" and are polled only while the config lists them).
+    origin: str = "config"
+    source: str = ""
+    full_text: bool = True
+    added: datetime | None = None
+    first_polled: datetime | None = None
+    interval: int | None = None  # learnt: shortened after a poll that was all new items
+    overflows: int = 0  # polls whose every entry was new: items may have been missed
+    last_new: datetime | None = None  # last poll that brought a new item
+    rhythm: float = 0.0  # usual seconds between polls bringing new items (moving average)
+    health_alert: str = ""  # the open feed-health alert's id, until the feed recovers
 
 
 class ArticleRow(SQLModel, table=True):
@@ -66,6 +78,7 @@ class AlertRow(SQLModel, table=True):
     title: str = ""
     severity: str = "medium"
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     rule_version: str = ""
     revision: int = 1
     created: datetime = Field(default_factory=utcnow)
