@@ -1,132 +1,361 @@
-"""Polling: which feeds are due, fetching them concurrently, and recording their health."""
+"""Polling: which feeds are due, fetching them politely and concurrently, recording their health.
+
+Politeness, as Miniflux and FreshRSS practise it: each feed has its own interval with a little
+random jitter (so a thousand feeds added at once do not all fall due in the same second), at
+most ``http.per_host`` requests at once to one host, conditional GET and a body hash so an
+unchanged feed is neither downloaded twice nor parsed twice, exponential backoff when a feed
+fails, and ``Retry-After`` obeyed when a server asks for a pause.
+
+``poll`` yields each feed's outcome as soon as it is ready, with a bounded number in flight, so
+the caller can store one feed's articles while the next ones are still downloading and memory
+stays flat however many feeds there are.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import random
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
-from sqlmodel import select
+from sqlmodel import and_, col, or_, select
 
 from monitor.config import FeedConfig, Settings
+from monitor.feeds import health
 from monitor.feeds.fetch import FetchError, fetch
-from monitor.feeds.parse import parse_feed
+from monitor.feeds.fulltext import fill_full_text
+from monitor.feeds.parse import FeedParseError, parse_feed
+from monitor.feeds.registry import all_feeds, ensure_columns
 from monitor.models import Article
 from monitor.store import Store
-from monitor.store.tables import FeedState, utcnow
+from monitor.store.tables import ArticleRow, FeedState, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
+MAX_RETRY_AFTER = timedelta(hours=24)  # a hostile Retry-After cannot switch a feed off
+MIN_INTERVAL = 60  # seconds: the shortest interval the missed-items rule may set
+RELAX = 1.25  # a shortened interval grows back by this factor per calm poll
+RHYTHM_WEIGHT = 0.3  # weight of the newest observation in the moving average
 
 
 @dataclass(slots=True)
 class PollOutcome:
     feed: FeedConfig
     articles: list[Article] = field(default_factory=list)
-    status: int = 0
-    error: str = ""
-    problem: str = ""
+    status: int = 0  # HTTP status; 0 when the fetch failed before one arrived
+    error: str = ""  # the poll failed: why
+    problem: str = ""  # the poll worked, but the document was ill-formed: why
     title: str = ""
     url: str = ""
     moved_to: str = ""
     etag: str = ""
     last_modified: str = ""
+    body_hash: str = ""
+    unchanged: bool = False  # 304, or the same bytes as last time: nothing was parsed
+    entries: int = 0  # entries in the document
+    retry_after: float | None = None
+    full_texts: int = 0  # pages fetched for summary-only entries
 
 
 class Poller:
-    def __init__(self, settings: Settings, store: Store, client: httpx.Client) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        client: httpx.Client,
+        rng: random.Random | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.client = client
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self._hosts: dict[str, threading.Semaphore] = {}
+        self._hosts_lock = threading.Lock()
+        ensure_columns(store)
+
+    # -- which feeds -----------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedConfig]:
+        """Every feed to poll: the config's and those added with ``monitor feeds add``."""
+        return all_feeds(self.settings, self.store)
 
     def states(self) -> dict[str, FeedState]:
         with self.store.session() as session:
             return {s.name: s for s in session.exec(select(FeedState)).all()}
 
     def due(self, now: datetime | None = None, force: bool = False) -> list[FeedConfig]:
-        now = now or utcnow()
+        now = now or self.clock()
         states = self.states()
-        return [
-            feed
-            for feed in self.settings.feeds
-            if force
-            or feed.name not in states
-            or states[feed.name].next_poll is None
-            or states[feed.name].next_poll <= now
-        ]
+        due = []
+        for feed in self.feeds():
+            state = states.get(feed.name)
+            next_poll = state.next_poll if state is not None else None
+            if force or next_poll is None or health.aware(next_poll) <= now:
+                due.append(feed)
+        return due
 
-    def poll(self, feeds: list[FeedConfig]) -> list[PollOutcome]:
+    def interval(self, feed: FeedConfig, state: FeedState | None) -> timedelta:
+        """The feed's current interval: learnt (after missed items), else its own, else the
+        default."""
+        base = feed.interval or self.settings.poll_interval
+        learnt = state.interval if state is not None and state.interval else None
+        return timedelta(seconds=min(learnt or base, base))
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def poll(self, feeds: list[FeedConfig]) -> Iterator[PollOutcome]:
+        """Fetch and parse ``feeds`` concurrently; yield each outcome as it completes."""
         if not feeds:
-            return []
+            return
         states = self.states()
         workers = max(1, min(self.settings.http.concurrency, len(feeds)))
+        queue = iter(feeds)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            return list(pool.map(lambda f: self._poll_one(f, states.get(f.name)), feeds))
+            pending: set[Future[PollOutcome]] = set()
+
+            def submit_next() -> None:
+                feed = next(queue, None)
+                if feed is not None:
+                    pending.add(pool.submit(self._poll_safely, feed, states.get(feed.name)))
+
+            for _ in range(workers * 2):
+                submit_next()
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.discard(future)
+                    submit_next()
+                    yield future.result()
+
+    def _poll_safely(self, feed: FeedConfig, state: FeedState | None) -> PollOutcome:
+        try:
+            return self._poll_one(feed, state)
+        except Exception as exc:  # a bug on one feed must not stop the others
+            log.exception("feed %s: unexpected error while polling", feed.name)
+            return PollOutcome(feed=feed, error=f"internal error: {type(exc).__name__}: {exc}")
+
+    def _host(self, url: str):
+        """The per-host semaphore for ``url`` (a context manager), or a no-op for files."""
+        host = (urlsplit(url).hostname or "").lower()
+        if not host:
+            return nullcontext()
+        with self._hosts_lock:
+            if host not in self._hosts:
+                self._hosts[host] = threading.Semaphore(self.settings.http.per_host)
+            return self._hosts[host]
 
     def _poll_one(self, feed: FeedConfig, state: FeedState | None) -> PollOutcome:
         outcome = PollOutcome(feed=feed)
+        http = self.settings.http
+        target = state.url if state and state.url and feed.url else (feed.url or "")
         try:
-            result = fetch(
-                feed,
-                self.client,
-                self.settings.http.max_bytes,
-                url=state.url if state and state.url and feed.url else "",
-                etag=state.etag if state else "",
-                last_modified=state.last_modified if state else "",
-            )
+            with self._host(target):
+                result = fetch(
+                    feed,
+                    self.client,
+                    http.max_bytes,
+                    url=target,
+                    etag=state.etag if state else "",
+                    last_modified=state.last_modified if state else "",
+                    deadline=http.deadline,
+                )
         except FetchError as exc:
-            outcome.error = str(exc)
+            outcome.error, outcome.status = str(exc), exc.status
+            outcome.retry_after = exc.retry_after
             log.warning("feed %s: %s", feed.name, exc)
             return outcome
         outcome.status, outcome.url, outcome.moved_to = result.status, result.url, result.moved_to
-        outcome.etag = result.headers.get("etag", "")
-        outcome.last_modified = result.headers.get("last-modified", "")
+        lower = {k.lower(): v for k, v in result.headers.items()}
+        outcome.etag = lower.get("etag", "")
+        outcome.last_modified = lower.get("last-modified", "")
         if result.status == 304:
+            outcome.unchanged = True
+            return outcome
+        outcome.body_hash = hashlib.sha256(result.body).hexdigest()
+        if state is not None and state.body_hash == outcome.body_hash:
+            outcome.unchanged = True  # no validators, but the same bytes: nothing to parse
             return outcome
         try:
             parsed = parse_feed(result.body, result.url, result.headers, feed.name, feed.source)
-        except Exception as exc:  # feedparser raises on some hostile documents
-            outcome.error = f"unparseable feed: {type(exc).__name__}: {exc}"
-            log.warning("feed %s: %s", feed.name, outcome.error)
+        except FeedParseError as exc:
+            outcome.error = str(exc)
+            log.warning("feed %s: %s", feed.name, exc)
             return outcome
         if parsed.problem and not parsed.articles:
-            outcome.error = f"not a feed: {parsed.problem}"
+            outcome.error = f"ill-formed feed with no readable entry: {parsed.problem}"
             log.warning("feed %s: %s", feed.name, outcome.error)
             return outcome
         if parsed.problem:
-            outcome.problem = parsed.problem
-            log.info("feed %s is ill-formed but readable: %s", feed.name, parsed.problem)
-        outcome.articles, outcome.title = parsed.articles, parsed.title
+            outcome.problem = f"ill-formed but readable: {parsed.problem}"
+            log.info("feed %s is %s", feed.name, outcome.problem)
+        outcome.articles, outcome.title, outcome.entries = (
+            parsed.articles,
+            parsed.title,
+            parsed.entries,
+        )
+        if feed.full_text and feed.url:
+            outcome.full_texts = self._fill_full_texts(feed, outcome.articles)
         return outcome
 
+    def _fill_full_texts(self, feed: FeedConfig, articles: list[Article]) -> int:
+        """Fetch the pages of new summary-only entries (known ones were done before)."""
+        wanted = [a for a in articles if a.summary_only and a.url.startswith(("http:", "https:"))]
+        if not wanted:
+            return 0
+        known = self._known(feed.name, wanted)
+        filled = 0
+        http = self.settings.http
+        for article in wanted:
+            if article.external_id in known or article.canonical_url in known:
+                continue
+            with self._host(article.url):
+                filled += fill_full_text(article, self.client, http.max_bytes, http.deadline)
+        return filled
+
+    def _known(self, feed_name: str, articles: list[Article]) -> set[str]:
+        """External ids (of this feed) and canonical URLs among ``articles`` already stored."""
+        known: set[str] = set()
+        with self.store.session() as session:
+            for start in range(0, len(articles), 400):
+                chunk = articles[start : start + 400]
+                ids = [a.external_id for a in chunk if a.external_id]
+                urls = [a.canonical_url for a in chunk if a.canonical_url]
+                same_feed = and_(ArticleRow.feed == feed_name, col(ArticleRow.external_id).in_(ids))
+                rows = session.exec(
+                    select(ArticleRow.external_id, ArticleRow.canonical_url).where(
+                        or_(same_feed, col(ArticleRow.canonical_url).in_(urls))
+                    )
+                ).all()
+                for external_id, canonical in rows:
+                    known.update(v for v in (external_id, canonical) if v)
+        return known
+
+    # -- after a poll ----------------------------------------------------------------------
+
     def record(self, outcome: PollOutcome, new_items: int) -> None:
-        """Write the feed's health and its next poll time after one poll."""
+        """Write the feed's health, its learnt interval and its next poll time after one poll."""
         feed = outcome.feed
-        now = utcnow()
-        interval = timedelta(seconds=feed.interval or self.settings.poll_interval)
+        now = self.clock()
         with self.store.session() as session:
             state = session.exec(select(FeedState).where(FeedState.name == feed.name)).first()
             if state is None:
                 state = FeedState(name=feed.name, url=feed.location)
             state.last_polled = now
+            state.first_polled = state.first_polled or now
             if outcome.error:
-                state.consecutive_failures += 1
-                state.last_error = outcome.error
-                state.next_poll = now + min(interval * 2**state.consecutive_failures, MAX_BACKOFF)
+                self._record_failure(state, outcome, now)
             else:
-                state.consecutive_failures = 0
-                state.last_error = outcome.problem
-                state.last_success = now
-                state.items_seen += new_items
-                state.next_poll = now + interval
-                if outcome.status == 200:
-                    state.etag, state.last_modified = outcome.etag, outcome.last_modified
-                if outcome.title:
-                    state.title = outcome.title
-                if outcome.moved_to:
-                    log.info("feed %s moved permanently to %s", feed.name, outcome.moved_to)
-                    state.url = outcome.moved_to
+                self._record_success(state, outcome, new_items, now)
             session.add(state)
             session.commit()
+
+    def _record_failure(self, state: FeedState, outcome: PollOutcome, now: datetime) -> None:
+        interval = self.interval(outcome.feed, state)
+        state.consecutive_failures += 1
+        state.last_error = outcome.error
+        wait_for = min(interval * 2**state.consecutive_failures, MAX_BACKOFF)
+        if outcome.retry_after is not None:
+            asked = min(timedelta(seconds=outcome.retry_after), MAX_RETRY_AFTER)
+            wait_for = max(wait_for, asked)
+            log.info("feed %s: server asked to retry after %s", outcome.feed.name, asked)
+        state.next_poll = now + wait_for
+
+    def _record_success(
+        self, state: FeedState, outcome: PollOutcome, new_items: int, now: datetime
+    ) -> None:
+        feed = outcome.feed
+        polled_before = state.last_success is not None
+        if state.consecutive_failures:
+            log.info(
+                "feed %s recovered after %d failed poll(s)", feed.name, state.consecutive_failures
+            )
+        state.consecutive_failures = 0
+        state.last_error = outcome.problem
+        state.last_success = now
+        state.items_seen += new_items
+        if outcome.etag or outcome.last_modified or outcome.status == 200:
+            state.etag, state.last_modified = outcome.etag, outcome.last_modified
+        if outcome.body_hash:
+            state.body_hash = outcome.body_hash
+        if outcome.title:
+            state.title = outcome.title
+        if outcome.moved_to:
+            log.info("feed %s moved permanently to %s", feed.name, outcome.moved_to)
+            state.url = outcome.moved_to
+        if new_items:
+            self._learn_rhythm(state, outcome.articles, now)
+        base = feed.interval or self.settings.poll_interval
+        current = int(self.interval(feed, state).total_seconds())
+        count = len(outcome.articles)
+        if polled_before and count >= 2 and new_items >= count:
+            shorter = max(min(base, MIN_INTERVAL), current // 2)
+            state.overflows += 1
+            state.interval = shorter
+            log.warning(
+                "feed %s: all %d entries are new since the last poll, so some may have been "
+                "missed; polling it every %ds instead of %ds",
+                feed.name,
+                count,
+                shorter,
+                current,
+            )
+            current = shorter
+        elif state.interval and new_items * 2 < max(count, 1):
+            current = min(base, int(current * RELAX) + 1)
+            state.interval = current if current < base else None
+        state.next_poll = now + self._jittered(timedelta(seconds=current))
+
+    def _learn_rhythm(self, state: FeedState, articles: list[Article], now: datetime) -> None:
+        """The usual gap between items: from the entries' dates when the feed gives them, else
+        from the time between polls that brought something new."""
+        dates = sorted(a.published for a in articles if a.published is not None)
+        observed = 0.0
+        if len(dates) >= 3:
+            observed = (dates[-1] - dates[0]).total_seconds() / (len(dates) - 1)
+        elif state.last_new is not None:
+            observed = (now - health.aware(state.last_new)).total_seconds()
+        if observed > 0:
+            state.rhythm = (
+                observed
+                if not state.rhythm
+                else (1 - RHYTHM_WEIGHT) * state.rhythm + RHYTHM_WEIGHT * observed
+            )
+        state.last_new = now
+
+    def _jittered(self, interval: timedelta) -> timedelta:
+        share = self.settings.http.jitter
+        return interval * (1 + self.rng.uniform(-share, share)) if share else interval
+
+    # -- health ----------------------------------------------------------------------------
+
+    def check_health(self, now: datetime | None = None) -> list[str]:
+        """Open a health alert for each feed newly in trouble, close the episodes of feeds that
+        recovered; returns the ids of alerts to send."""
+        now = now or self.clock()
+        feeds = {f.name: f for f in self.feeds()}
+        raised: list[str] = []
+        with self.store.session() as session:
+            for state in session.exec(select(FeedState)).all():
+                feed = feeds.get(state.name)
+                if feed is None:
+                    continue
+                problem = health.health_problem(state, self.interval(feed, state), now)
+                if problem and not state.health_alert:
+                    log.warning("feed %s needs attention: %s", state.name, problem)
+                    raised.append(health.open_alert(session, state, problem, now))
+                    session.add(state)
+                elif not problem and state.health_alert:
+                    log.info("feed %s is healthy again", state.name)
+                    state.health_alert = ""
+                    session.add(state)
+            session.commit()
+        return raised

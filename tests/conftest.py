@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import FeedConfig, Settings
+from monitor.config import FeedConfig, HttpConfig, Settings
 from monitor.notify.console import ConsoleNotifier
 from monitor.service import Service
 from monitor.store import Store
@@ -31,6 +31,8 @@ def db_url(tmp_path: Path) -> str:
 
 
 def make_settings(db_url: str, feeds: list[FeedConfig], **extra) -> Settings:
+    # The test servers listen on 127.0.0.1, which the SSRF guard refuses unless allowed.
+    extra.setdefault("http", HttpConfig(allow_networks=["127.0.0.1/32"]))
     return Settings(database_url=db_url, rules_dir=RULES, feeds=feeds, **extra)
 
 

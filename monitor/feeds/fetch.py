@@ -1,17 +1,47 @@
-"""Fetching a feed's bytes: conditional GET with a size cap over HTTP, or a local file."""
+"""Fetching a feed's bytes (or an article page's): conditional GET with caps, or a local file.
+
+Politeness and limits live here, in one place for feeds and pages alike: a User-Agent naming the
+service, gzip/deflate/brotli, ``If-None-Match``/``If-Modified-Since``, connect and read timeouts
+plus a deadline for the whole response (a server dripping one byte a second never trips a read
+timeout), a size cap counted on the *decoded* bytes (so a gzip bomb stops at the cap), and the
+SSRF guard on every request, redirects included.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
 
 from monitor.config import FeedConfig, HttpConfig
+from monitor.feeds.safety import UnsafeURLError, check_url, parse_networks
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 class FetchError(RuntimeError):
-    """The feed could not be fetched; the message says why, for logs and feed health."""
+    """The feed could not be fetched; the message says why, for logs and feed health.
+
+    ``status`` is the HTTP status when there was one; ``retry_after`` the seconds a 429 or 503
+    asked us to wait.
+    """
+
+    def __init__(self, message: str, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class UnsafeURLFetchError(FetchError):
+    """The URL (or a redirect's target) resolves to a non-public address that is not allowed."""
 
 
 @dataclass(slots=True)
@@ -32,11 +62,26 @@ _FILE_TYPES = {
 
 
 def make_client(http: HttpConfig) -> httpx.Client:
-    timeout = httpx.Timeout(http.timeout, connect=http.connect_timeout)
+    """One client for the whole poller: its pool keeps connections to each host alive."""
+    allowed = parse_networks(http.allow_networks)
+
+    def guard(request: httpx.Request) -> None:
+        try:
+            check_url(str(request.url), http.allow_private, allowed)
+        except UnsafeURLError as exc:
+            raise UnsafeURLFetchError(f"refused: {exc}") from None
+
     return httpx.Client(
-        timeout=timeout,
+        timeout=httpx.Timeout(http.timeout, connect=http.connect_timeout),
         follow_redirects=True,
-        headers={"User-Agent": http.user_agent, "Accept-Encoding": "gzip, deflate"},
+        max_redirects=8,
+        limits=httpx.Limits(max_connections=max(http.concurrency * 2, 10)),
+        headers={
+            "User-Agent": http.user_agent,
+            "Accept-Encoding": "gzip, deflate, br",
+            "Accept": FEED_ACCEPT,
+        },
+        event_hooks={"request": [guard]},
     )
 
 
@@ -47,43 +92,79 @@ def fetch(
     url: str = "",
     etag: str = "",
     last_modified: str = "",
+    deadline: float = 60.0,
 ) -> FetchResult:
     """Fetch a feed, raising :class:`FetchError` with a readable reason on any failure."""
     if feed.path is not None:
         return _read_file(feed.path, max_bytes)
-    target = url or feed.url or ""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    return get(client, url or feed.url or "", max_bytes, headers, deadline)
+
+
+def get(
+    client: httpx.Client,
+    url: str,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+    deadline: float = 60.0,
+) -> FetchResult:
+    """GET ``url`` with the caps above; 304 is a result, any other status >= 400 an error."""
+    started = time.monotonic()
     try:
-        with client.stream("GET", target, headers=headers) as response:
+        with client.stream("GET", url, headers=headers or {}) as response:
             moved = _permanent_redirect(response)
-            if response.status_code == 304:
-                return FetchResult(304, str(response.url), moved_to=moved)
-            if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}")
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
+            status = response.status_code
+            if status == 304:
+                return FetchResult(304, str(response.url), b"", dict(response.headers), moved)
+            if status >= 400:
+                retry_after = None
+                if status in (429, 503):
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After", ""))
+                raise FetchError(f"HTTP {status} {response.reason_phrase}", status, retry_after)
+            declared = response.headers.get("Content-Length", "")
+            encoded = response.headers.get("Content-Encoding", "identity").lower()
+            if declared.isdigit() and int(declared) > max_bytes and encoded == "identity":
                 raise FetchError(f"response of {declared} bytes is over the cap of {max_bytes}")
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(f"response is over the cap of {max_bytes} bytes")
+                if time.monotonic() - started > deadline:
+                    raise FetchError(f"response took longer than {deadline:g}s")
                 chunks.append(chunk)
-            return FetchResult(
-                response.status_code,
-                str(response.url),
-                b"".join(chunks),
-                dict(response.headers),
-                moved,
-            )
+            body = b"".join(chunks)
+            return FetchResult(status, str(response.url), body, dict(response.headers), moved)
+    except FetchError:
+        raise
     except httpx.TimeoutException as exc:
         raise FetchError(f"timed out ({type(exc).__name__})") from None
+    except httpx.TooManyRedirects:
+        raise FetchError("too many redirects") from None
+    except httpx.DecodingError as exc:
+        raise FetchError(f"undecodable response: {exc}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+
+def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 def _permanent_redirect(response: httpx.Response) -> str:

@@ -1,4 +1,12 @@
-"""Feed bytes to :class:`monitor.models.Article` objects, through feedparser."""
+"""Feed bytes to :class:`monitor.models.Article` objects: every format feedparser reads, and
+JSON Feed.
+
+XML goes through :mod:`monitor.feeds.encoding` first (charset chosen, DTD defused, re-encoded as
+UTF-8), so feedparser never has to guess a charset or expand an entity. Relative links resolve
+against the address the body came from (feedparser also honours ``xml:base``). A document
+feedparser calls ill-formed but still reads entries from ("bozo") keeps its entries; the problem
+is reported beside them for the feed's health.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +17,94 @@ from datetime import UTC, datetime
 
 import feedparser
 
+from monitor.feeds.encoding import decode, defuse, to_utf8_xml
 from monitor.feeds.html import html_to_text
+from monitor.feeds.jsonfeed import JSONFeedError, looks_like_json, parse_json_feed
 from monitor.feeds.urls import canonical_url
 from monitor.models import Article
+
+
+class FeedParseError(ValueError):
+    """The document is not a feed at all; the message says why."""
 
 
 @dataclass(slots=True)
 class ParsedFeed:
     title: str
     articles: list[Article] = field(default_factory=list)
-    problem: str = ""  # why feedparser found the document ill-formed, if it did
+    problem: str = ""  # why the document is ill-formed (or its charset was wrong), if it is
+    format: str = ""  # feedparser's version name (rss20, atom10, rdf, ...) or json1.x
+    entries: int = 0  # entries in the document, including any without title or text
 
 
 def parse_feed(
     body: bytes, url: str, headers: dict[str, str], feed_name: str, source: str = ""
 ) -> ParsedFeed:
-    """Parse a feed; relative links resolve against ``url``, the address it came from."""
-    response_headers = {k.lower(): v for k, v in headers.items()}
-    response_headers.setdefault("content-location", url)
-    parsed = feedparser.parse(body, response_headers=response_headers)
-    title = str(parsed.feed.get("title", "")).strip()
-    outlet = source or title or feed_name
-    problem = ""
+    """Parse a feed; raise :class:`FeedParseError` if the document is not one.
+
+    ``url`` is where the body came from, after redirects: the base for relative links.
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    content_type = lower.get("content-type", "")
+    if looks_like_json(body, content_type):
+        return _parse_json(body, url, feed_name, source)
+    decoded = decode(body, content_type)
+    text, defused = defuse(decoded.text)
+    response_headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
+    if "content-language" in lower:
+        response_headers["content-language"] = lower["content-language"]
+    try:
+        parsed = feedparser.parse(to_utf8_xml(text), response_headers=response_headers)
+    except Exception as exc:  # feedparser raises on a few hostile documents
+        raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from None
+    problems = [p for p in (decoded.note, defused) if p]
     if parsed.get("bozo"):
-        problem = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
+        problems.append(f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}")
+    if not parsed.get("version") and not parsed.entries:
+        why = "; ".join(problems) or "no RSS, Atom or RDF root element"
+        raise FeedParseError(f"not a feed: {why}")
+    title = html_to_text(str(parsed.feed.get("title", "")))
+    outlet = source or title or feed_name
     articles = [_article(entry, outlet, feed_name) for entry in parsed.entries]
     return ParsedFeed(
-        title=title, articles=[a for a in articles if a.text or a.title], problem=problem
+        title=title,
+        articles=[a for a in articles if a.text or a.title],
+        problem="; ".join(problems),
+        format=str(parsed.get("version") or "unknown"),
+        entries=len(parsed.entries),
+    )
+
+
+def _parse_json(body: bytes, url: str, feed_name: str, source: str) -> ParsedFeed:
+    try:
+        feed = parse_json_feed(body, url)
+    except JSONFeedError as exc:
+        raise FeedParseError(f"not a feed: {exc}") from None
+    outlet = source or feed.title or feed_name
+    articles = []
+    for entry in feed.entries:
+        full = html_to_text(entry.content_html) if entry.content_html else entry.content_text
+        text = full or html_to_text(entry.summary)
+        title = html_to_text(entry.title)
+        articles.append(
+            Article(
+                title=title,
+                text=text,
+                source=outlet,
+                url=entry.url,
+                canonical_url=canonical_url(entry.url),
+                external_id=entry.id or entry.url or _content_id(title, text),
+                published=entry.published,
+                feed=feed_name,
+                summary_only=not full,
+            )
+        )
+    return ParsedFeed(
+        title=feed.title,
+        articles=[a for a in articles if a.text or a.title],
+        problem="; ".join(feed.problems),
+        format=f"json{feed.version}",
+        entries=len(feed.entries),
     )
 
 
@@ -46,9 +115,7 @@ def _article(entry: feedparser.FeedParserDict, outlet: str, feed_name: str) -> A
     text = html_to_text(body_html or summary_html)
     title = html_to_text(entry.get("title", ""))
     link = entry.get("link", "")
-    guid = entry.get("id") or link
-    if not guid:
-        guid = "sha1:" + hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+    guid = entry.get("id") or link or _content_id(title, text)
     return Article(
         title=title,
         text=text,
@@ -62,9 +129,17 @@ def _article(entry: feedparser.FeedParserDict, outlet: str, feed_name: str) -> A
     )
 
 
+def _content_id(title: str, text: str) -> str:
+    """An id for an entry with neither guid nor link: stable while its words stay the same."""
+    return "sha1:" + hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+
+
 def _date(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # not entry.get: its key aliasing warns on every miss
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
     return None
