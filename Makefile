@@ -28,6 +28,8 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/stories.py
+	$(BIN)/python bench/poll.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

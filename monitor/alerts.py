@@ -69,6 +69,7 @@ def load_alert(session: Session, alert_id: str) -> AlertView | None:
         .where(CitationRow.alert_id == alert_id, CitationRow.article_id == ArticleRow.id)
         .order_by(ArticleRow.dated, ArticleRow.id)
     ).all()
+    arrival = {cid: n for n, cid in enumerate(sorted(c.id for c, _ in rows), 1)}
     return AlertView(
         id=alert.id,
         rule=alert.rule_id,
@@ -91,6 +92,8 @@ def load_alert(session: Session, alert_id: str) -> AlertView | None:
                 published=article.published,
                 fetched=article.fetched,
                 sentences=list(citation.sentences or []),
+                seq=arrival[citation.id],
+                rule_version=citation.rule_version,
             )
             for citation, article in rows
         ],

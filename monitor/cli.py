@@ -14,7 +14,10 @@ from monitor import __version__
 from monitor.alerts import list_alert_ids, load_alert
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.durations import parse_duration
+from monitor.feeds.cli import feeds
 from monitor.models import AlertView
+from monitor.notify.cli import channels
+from monitor.notify.outbox import deliveries
 from monitor.notify.render import alert_text
 from monitor.replay import ReplayError, read_articles
 from monitor.rules import Matcher, Rule, load_rules
@@ -24,8 +27,9 @@ from monitor.rules.explain import explain
 from monitor.rules.parse import did_you_mean
 from monitor.rules.schema import rule_schema
 from monitor.service import RulesError, Service
+from monitor.silences import active_silences, add_silence
 from monitor.store import Store
-from monitor.store.tables import utcnow
+from monitor.store.tables import SilenceRow, utcnow
 
 RULES_OPTION = click.option(
     "--rules",
@@ -180,19 +184,139 @@ def alerts() -> None:
     """Stored alerts."""
 
 
+def _delivery_line(d: dict) -> str:
+    tries = f"{d['attempts']} attempt(s)"
+    error = f", last error: {d['last_error']}" if d["last_error"] else ""
+    retry = f", next try {d['next_attempt']}" if d["next_attempt"] else ""
+    return f"  Delivery: {d['channel']} {d['kind']} {d['state']} ({tries}{retry}{error})"
+
+
+def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool) -> int:
+    store = Store(db)
+    try:
+        with store.session() as session:
+            ids = list_alert_ids(session) if alert_ids is None else alert_ids
+            shown = 0
+            for alert_id in ids:
+                view = load_alert(session, alert_id)
+                if view is None:
+                    continue
+                shown += 1
+                sent = deliveries(session, alert_id)
+                if as_json:
+                    click.echo(
+                        json.dumps({**view.to_json(), "deliveries": sent}, ensure_ascii=False)
+                    )
+                else:
+                    click.echo("\n".join([alert_text(view), *map(_delivery_line, sent)]) + "\n")
+    finally:
+        store.close()
+    return shown
+
+
 @alerts.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
 @click.option("--db", help="Store URL [default: the config's database_url].")
 @click.pass_obj
 def alerts_list(ctx: Context, as_json: bool, db: str | None) -> None:
-    """List stored alerts, oldest first, each with its citations."""
+    """List stored alerts, oldest first, with their citations and deliveries (a failed
+    delivery shows its last error)."""
+    _show_alerts(db or ctx.settings.database_url, None, as_json)
+
+
+@alerts.command("show")
+@click.argument("alert_id")
+@click.option("--json", "as_json", is_flag=True, help="The alert as one JSON object.")
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@click.pass_obj
+def alerts_show(ctx: Context, alert_id: str, as_json: bool, db: str | None) -> None:
+    """One alert: its citations with the rule version that matched, and every delivery with
+    its attempts.
+
+    \b
+    Example:
+        monitor alerts show al-1eb063c135
+    """
+    if not _show_alerts(db or ctx.settings.database_url, [alert_id], as_json):
+        raise click.ClickException(f"no alert with id '{alert_id}'")
+
+
+@cli.group()
+def silence() -> None:
+    """Keep channels quiet about a rule, a story or a phrase for a while."""
+
+
+@silence.command("add")
+@click.option("--rule", default="", help="Silence this rule's alerts.")
+@click.option("--story", default="", help="Silence this story's alerts.")
+@click.option("--match", "text", default="", help="Silence alerts whose sources mention this.")
+@click.option("--for", "duration", default="7d", show_default=True, help="e.g. 12h, 7d, 2w")
+@click.option("--reason", required=True, help="Why, for the next analyst who wonders.")
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@click.pass_obj
+def silence_add(
+    ctx: Context, rule: str, story: str, text: str, duration: str, reason: str, db: str | None
+) -> None:
+    """Add a silence; matching alerts are still stored and listed, but not sent.
+
+    \b
+    Example:
+        monitor silence add --rule dprk-oil-transfer --for 3d --reason "known, tracked in #desk"
+    """
+    try:
+        span = parse_duration(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--for") from None
     store = Store(db or ctx.settings.database_url)
     try:
         with store.session() as session:
-            views = [load_alert(session, a) for a in list_alert_ids(session)]
+            try:
+                row = add_silence(session, span, reason, rule=rule, story=story, match=text)
+            except ValueError as exc:
+                raise click.UsageError(str(exc)) from None
+            session.commit()
+            click.echo(f"silence {row.id} until {row.ends.isoformat()}")
     finally:
         store.close()
-    _print_alerts([v for v in views if v is not None], as_json)
+
+
+@silence.command("list")
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@click.pass_obj
+def silence_list(ctx: Context, db: str | None) -> None:
+    """The silences in force."""
+    store = Store(db or ctx.settings.database_url)
+    try:
+        with store.session() as session:
+            for row in active_silences(session):
+                what = ", ".join(
+                    f"{k}={v!r}"
+                    for k, v in (("rule", row.rule), ("story", row.story), ("match", row.match))
+                    if v
+                )
+                click.echo(f"{row.id}\tuntil {row.ends.isoformat()}\t{what}\t{row.reason}")
+    finally:
+        store.close()
+
+
+@silence.command("expire")
+@click.argument("silence_id", type=int)
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@click.pass_obj
+def silence_expire(ctx: Context, silence_id: int, db: str | None) -> None:
+    """End a silence now."""
+    store = Store(db or ctx.settings.database_url)
+    try:
+        with store.session() as session:
+            row = session.get(SilenceRow, silence_id)
+            if row is None:
+                raise click.ClickException(f"no silence with id {silence_id}")
+            row.expired = True
+            session.add(row)
+            session.commit()
+            click.echo(f"silence {silence_id} expired")
+    finally:
+        store.close()
 
 
 @cli.group()
@@ -345,6 +469,10 @@ def rules_backtest(
 def rules_schema() -> None:
     """Print the JSON Schema of a rule file (for editors: yaml-language-server)."""
     click.echo(json.dumps(rule_schema(), indent=2))
+
+
+cli.add_command(feeds)
+cli.add_command(channels)
 
 
 def main() -> None:

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +29,7 @@ from pydantic_settings import (
 )
 
 from monitor import __version__
+from monitor.durations import parse_duration
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 
@@ -49,10 +59,119 @@ class FeedConfig(BaseModel):
         return self.url or str(self.path)
 
 
+_SECRETS = ("webhook_url", "token", "password", "secret")
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "slack": (("webhook_url", "token"),),
+    "email": (("host",), ("sender",), ("recipients",)),
+    "webhook": (("url",),),
+}
+
+
 class ChannelConfig(BaseModel):
+    """A named channel: ``type`` picks the notifier, the other keys configure it.
+
+    One flat model rather than a union so the YAML reads the same for every type and a mistake
+    names the key. Secrets (``webhook_url``, ``token``, ``password``, ``secret``) are given
+    inline, or as ``<name>_env`` (an environment variable) or ``<name>_file`` (a file, e.g. a
+    mounted Docker/Kubernetes secret). :meth:`resolve_secret` reads them only when the channel
+    is built, so a command that sends nothing needs none; their values never appear in a repr.
+    """
+
     model_config = ConfigDict(extra="allow")
 
-    type: Literal["console"] = "console"
+    type: Literal["console", "slack", "email", "webhook"] = "console"
+    timeout: float = Field(default=10.0, gt=0, description="seconds for one send")
+    # slack: incoming webhook (webhook_url) or bot token (token + channel)
+    webhook_url: SecretStr | None = None
+    webhook_url_env: str | None = None
+    webhook_url_file: Path | None = None
+    token: SecretStr | None = None
+    token_env: str | None = None
+    token_file: Path | None = None
+    channel: str | None = None  # Slack channel id or name, bot mode
+    api_base: str = "https://slack.com/api"
+    # email
+    host: str | None = None
+    port: int | None = None  # default: 587 starttls, 465 tls, 25 plain
+    security: Literal["starttls", "tls", "plain"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    sender: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    ca_file: Path | None = None  # extra CA for a private SMTP server's certificate
+    # webhook
+    url: str | None = None
+    secret: SecretStr | None = None
+    secret_env: str | None = None
+    secret_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> ChannelConfig:
+        for name in _SECRETS:
+            given = [k for k in (name, f"{name}_env", f"{name}_file") if getattr(self, k)]
+            if len(given) > 1:
+                raise ValueError(f"give only one of {', '.join(given)}")
+        for options in _REQUIRED.get(self.type, ()):
+            if not any(self._has(k) for k in options):
+                raise ValueError(
+                    f"a {self.type} channel needs {' or '.join(repr(k) for k in options)}"
+                )
+        if self.type == "slack" and self._has("token") and not self.channel:
+            raise ValueError("a slack channel with a bot token needs 'channel:'")
+        if self.type == "webhook" and not str(self.url).startswith(("http://", "https://")):
+            raise ValueError("webhook url must start with http:// or https://")
+        return self
+
+    def _has(self, key: str) -> bool:
+        if key in _SECRETS:
+            return any(getattr(self, k) for k in (key, f"{key}_env", f"{key}_file"))
+        return bool(getattr(self, key))
+
+    def resolve_secret(self, name: str) -> str | None:
+        """The secret ``name`` from the config, its ``_env`` variable or its ``_file``.
+
+        Raises :class:`ValueError` naming the variable or file (never a value) when it is
+        missing or empty.
+        """
+        value: SecretStr | None = getattr(self, name)
+        if value is not None:
+            return value.get_secret_value()
+        env: str | None = getattr(self, f"{name}_env")
+        if env:
+            found = os.environ.get(env, "").strip()
+            if not found:
+                raise ValueError(f"{name}_env: environment variable {env} is not set or empty")
+            return found
+        path: Path | None = getattr(self, f"{name}_file")
+        if path:
+            try:
+                found = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"{name}_file: cannot read {path}: {exc.strerror}") from None
+            if not found:
+                raise ValueError(f"{name}_file: {path} is empty")
+            return found
+        return None
+
+
+def _seconds(value: Any) -> float:
+    """A duration in config: a number of seconds or text such as "30s", "5m", "1h"."""
+    if isinstance(value, str):
+        return parse_duration(value).total_seconds()
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
+
+
+class DeliveryConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_age: Seconds = Field(default=86400.0, description="retry a failed send for this long")
+    backoff: Seconds = Field(default=30.0, description="first retry delay; doubles each time")
+    max_backoff: Seconds = 3600.0
 
 
 class RouteConfig(BaseModel):
@@ -63,8 +182,22 @@ class RouteConfig(BaseModel):
     tags: list[str] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict, description="rule labels to match")
     channels: list[str]
-    updates: Literal["each", "none"] = "each"
+    updates: Literal["each", "digest", "none"] = "each"
+    mode: Literal["immediate", "digest"] = "immediate"
+    group_wait: Seconds = Field(default=0.0, description="wait before a story's first message")
+    group_interval: Seconds = Field(default=60.0, description="wait before a follow-up")
+    digest_interval: Seconds = Field(default=3600.0, description="one digest per channel per")
     continue_: bool = Field(default=False, alias="continue")
+
+    @field_validator("severities")
+    @classmethod
+    def _known_severities(cls, value: list[str]) -> list[str]:
+        from monitor.rules.model import SEVERITIES
+
+        for name in value:
+            if name not in SEVERITIES:
+                raise ValueError(f"unknown severity {name!r}; use one of {', '.join(SEVERITIES)}")
+        return value
 
 
 class HttpConfig(BaseModel):
@@ -110,6 +243,7 @@ class Settings(BaseSettings):
     )
     routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig(channels=["console"])])
     http: HttpConfig = Field(default_factory=HttpConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
 
     @model_validator(mode="after")
     def _routes_name_channels(self) -> Settings:

@@ -36,6 +36,8 @@ class CitationView:
     published: datetime | None
     fetched: datetime | None
     sentences: list[dict] = field(default_factory=list)  # {"field", "text", "marks"}
+    seq: int = 0  # the citation's number in order of arrival, from 1
+    rule_version: str = ""
 
     def sentence_texts(self) -> list[str]:
         return [s["text"] for s in self.sentences]
@@ -79,6 +81,7 @@ class AlertView:
                     "url": c.url,
                     "published": c.published.isoformat() if c.published else "",
                     "fetched": c.fetched.isoformat() if c.fetched else "",
+                    "rule_version": c.rule_version,
                     "sentences": c.sentence_texts(),
                 }
                 for c in self.citations

@@ -18,7 +18,7 @@ from monitor.models import Article
 from monitor.rules import Matcher
 from monitor.store import Store
 from monitor.store.tables import ArticleRow, utcnow
-from monitor.stories import StoryPolicy, assign_story
+from monitor.stories import StoryIndex, StoryPolicy, assign_story
 from monitor.text import tokenize
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class Pipeline:
         self.store = store
         self.matcher = matcher
         self.policy = policy or StoryPolicy()
+        self.stories = StoryIndex()
 
     def ingest(self, articles: Iterable[Article]) -> IngestResult:
         result = IngestResult()
@@ -89,7 +90,7 @@ class Pipeline:
         )
         session.add(row)
         session.flush()
-        assign_story(session, row, self.policy)
+        assign_story(session, row, self.policy, self.stories)
         session.flush()
         result.new = 1
         fields = {"title": _own_title(row.title, row.text), "text": row.text, "source": row.source}

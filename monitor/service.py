@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from monitor.config import Settings
+from monitor.failpoints import failpoint
 from monitor.feeds.fetch import make_client
 from monitor.notify.base import Notifier
 from monitor.notify.console import ConsoleNotifier
@@ -35,10 +36,14 @@ def compile_rules(path) -> Matcher:
 
 
 def build_notifiers(settings: Settings) -> dict[str, Notifier]:
+    from monitor.notify.channels import build_channel  # slack, email, webhook
+
     notifiers: dict[str, Notifier] = {}
     for name, channel in settings.channels.items():
         if channel.type == "console":
             notifiers[name] = ConsoleNotifier()
+        else:
+            notifiers[name] = build_channel(name, channel, settings.database_url)
     return notifiers
 
 
@@ -94,19 +99,21 @@ class Service:
             report.ingest.merge(result)
             report.failed_feeds += bool(outcome.error)
             self.poller.record(outcome, result.new)
-        report.queued = self.notify(report.ingest.changed_alerts)
+        health_alerts = self.poller.check_health()  # feed-health alerts go the same way
+        report.queued = self.notify(report.ingest.changed_alerts + health_alerts)
+        failpoint("before-send")
         report.delivery = self.deliver()
         log.info("cycle: %s", report.summary())
         return report
 
     def notify(self, alert_ids: list[str]) -> int:
         with self.store.session() as session:
-            queued = enqueue(session, alert_ids, self.settings.routes)
+            queued = enqueue(session, alert_ids, self.settings.routes, self.settings.delivery)
             session.commit()
         return queued
 
     def deliver(self) -> DeliveryReport:
-        return deliver(self.store, self.notifiers)
+        return deliver(self.store, self.notifiers, self.settings.delivery)
 
     def close(self) -> None:
         self.client.close()

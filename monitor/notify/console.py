@@ -1,19 +1,19 @@
-"""The console channel: alerts printed for a person watching the daemon."""
+"""The console channel: messages printed for a person watching the daemon."""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
-from monitor.models import AlertView
-from monitor.notify.render import alert_text
+from monitor.notify.base import Message
+from monitor.notify.render import message_text
 
 
 class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
-    def notify(self, alert: AlertView, kind: str, key: str) -> None:
+    def send(self, message: Message) -> None:
         stream = self.stream or sys.stdout
-        stream.write(alert_text(alert, kind) + "\n\n")
+        stream.write(message_text(message) + "\n\n")
         stream.flush()

@@ -1,8 +1,14 @@
 """The outbox: notifications are rows first and sends second.
 
-``enqueue`` writes one row per (alert, channel, revision) before anything is sent; ``deliver``
-sends due rows and records the outcome. A crash between the two leaves a pending row that the
-next ``deliver`` sends; the row's key is the idempotency key a channel can use to drop a copy.
+``enqueue`` turns changed alerts into rows, one per message to one channel, before anything is
+sent: a story's first notice lists every rule it matched (grouped by story, as Alertmanager
+groups by label), a later source becomes a follow-up, a digest route gathers its stories into
+one message per interval, and a silenced alert is recorded but not sent. While a row has not
+been tried yet, later changes to the same story fold into it (``group_wait``).
+
+``deliver`` sends the rows that are due and records each outcome, retrying with backoff until
+the row's deadline. A crash between the two leaves a pending row that the next ``deliver``
+sends; the row's key is the idempotency key a channel can use to drop a second copy.
 """
 
 from __future__ import annotations
@@ -10,22 +16,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.alerts import load_alert
-from monitor.config import RouteConfig
-from monitor.notify.base import Notifier, NotifyError
-from monitor.notify.routes import channels_for
+from monitor.config import DeliveryConfig, RouteConfig
+from monitor.failpoints import failpoint
+from monitor.models import AlertView
+from monitor.notify.base import Message, Notifier, NotifyError
+from monitor.notify.routes import routes_for
+from monitor.silences import active_silences, silenced_by
 from monitor.store import Store
 from monitor.store.tables import NotificationRow, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-BACKOFF_BASE = 30.0  # seconds; doubles with each attempt
-BACKOFF_MAX = 3600.0
+# Kept as rows so the history is complete, but never sent.
+RECORDED_ONLY = ("silenced", "skipped")
 
 
 @dataclass(slots=True)
@@ -35,67 +43,188 @@ class DeliveryReport:
     retrying: int = 0
 
 
-def enqueue(session: Session, alert_ids: list[str], routes: list[RouteConfig]) -> int:
-    """Write the notifications that changed alerts call for; returns how many were written."""
+def _reported(session: Session, story: str, channel: str) -> dict[str, int]:
+    """For each alert of a story, the last revision already given to a channel."""
+    rows = session.exec(
+        select(NotificationRow).where(
+            col(NotificationRow.story_id).in_([story, ""]), NotificationRow.channel == channel
+        )
+    ).all()
+    last: dict[str, int] = {}
+    for row in rows:
+        for alert_id, (_, upto) in (row.alerts or {}).items():
+            last[alert_id] = max(last.get(alert_id, 0), upto)
+    return last
+
+
+def _fold(
+    session: Session,
+    *,
+    story: str,
+    channel: str,
+    kind: str,
+    alert: AlertView,
+    since: int,
+    due: datetime,
+    deadline: datetime,
+    state: str = "pending",
+) -> bool:
+    """Add an alert's revisions to the untried row of the same kind, or write a new row.
+
+    Returns True when a new row was written.
+    """
+    scope = "" if kind == "digest" else story
+    pending = None
+    if state == "pending":
+        pending = session.exec(
+            select(NotificationRow).where(
+                NotificationRow.story_id == scope,
+                NotificationRow.channel == channel,
+                NotificationRow.kind == kind,
+                NotificationRow.state == "pending",
+                NotificationRow.attempts == 0,
+            )
+        ).first()
+    if pending is not None:
+        alerts = dict(pending.alerts or {})
+        start = alerts.get(alert.id, [since, since])[0]
+        alerts[alert.id] = [start, alert.revision]
+        pending.alerts = alerts
+        session.add(pending)
+        return False
+    count = len(
+        session.exec(
+            select(NotificationRow.id).where(
+                NotificationRow.story_id == scope, NotificationRow.channel == channel
+            )
+        ).all()
+    )
+    key = f"{scope or 'digest'}:{channel}:{kind}:{count + 1}"
+    session.add(
+        NotificationRow(
+            key=key,
+            story_id=scope,
+            channel=channel,
+            kind=kind,
+            state=state,
+            alerts={alert.id: [since, alert.revision]},
+            next_attempt=due,
+            deadline=deadline,
+        )
+    )
+    session.flush()
+    return True
+
+
+def enqueue(
+    session: Session,
+    alert_ids: list[str],
+    routes: list[RouteConfig],
+    delivery: DeliveryConfig | None = None,
+) -> int:
+    """Write (or fold into pending rows) the notifications that changed alerts call for.
+
+    Returns how many new rows were written.
+    """
+    delivery = delivery or DeliveryConfig()
+    now = utcnow()
+    deadline = now + timedelta(seconds=delivery.max_age)
+    silences = active_silences(session, now)
     written = 0
-    for alert_id in alert_ids:
+    for alert_id in dict.fromkeys(alert_ids):
         alert = load_alert(session, alert_id)
         if alert is None:
             continue
-        already = session.exec(
-            select(NotificationRow.channel).where(NotificationRow.alert_id == alert_id)
-        ).all()
-        for kind in ("new", "update"):
-            for channel in channels_for(routes, alert, kind):
-                if (kind == "new") == (channel in already):
+        silence = silenced_by(silences, alert)
+        for route in routes_for(routes, alert):
+            for channel in route.channels:
+                since = _reported(session, alert.story, channel).get(alert.id)
+                if since is not None and since >= alert.revision:
                     continue
-                key = f"{alert_id}:{channel}:{alert.revision}"
-                if session.exec(
-                    select(NotificationRow.id).where(NotificationRow.key == key)
-                ).first():
-                    continue
-                session.add(
-                    NotificationRow(
-                        key=key,
-                        alert_id=alert_id,
-                        channel=channel,
-                        revision=alert.revision,
-                        kind=kind,
+                kind, wait = "new", route.group_wait
+                if since is not None:
+                    kind, wait = "update", route.group_interval
+                    if route.updates == "digest":
+                        kind, wait = "digest", route.digest_interval
+                if route.mode == "digest":
+                    kind, wait = "digest", route.digest_interval
+                state = "pending"
+                if silence is not None:
+                    state = "silenced"
+                    log.info(
+                        "alert %s silenced by silence %s (%s)", alert.id, silence.id, silence.reason
                     )
+                elif since is not None and route.updates == "none":
+                    state = "skipped"
+                written += _fold(
+                    session,
+                    story=alert.story,
+                    channel=channel,
+                    kind=kind,
+                    alert=alert,
+                    since=since or 0,
+                    due=now + timedelta(seconds=wait),
+                    deadline=deadline,
+                    state=state,
                 )
-                written += 1
     return written
 
 
-def deliver(store: Store, notifiers: Mapping[str, Notifier]) -> DeliveryReport:
+def build_message(session: Session, row: NotificationRow) -> Message:
+    alerts: list[AlertView] = []
+    new_sources: dict[str, list[str]] = {}
+    for alert_id, (since, _) in (row.alerts or {}).items():
+        alert = load_alert(session, alert_id)
+        if alert is None:
+            continue
+        alerts.append(alert)
+        by_arrival = sorted(alert.citations, key=lambda c: c.seq)
+        new_sources[alert_id] = [c.id for c in by_arrival[since:]]
+    headline = alerts[0].headline if alerts and row.kind != "digest" else "Digest"
+    return Message(
+        key=row.key,
+        channel=row.channel,
+        kind=row.kind,
+        story=row.story_id,
+        headline=headline,
+        alerts=alerts,
+        new_sources=new_sources,
+    )
+
+
+def deliver(
+    store: Store, notifiers: Mapping[str, Notifier], delivery: DeliveryConfig | None = None
+) -> DeliveryReport:
     """Send every due pending notification, oldest first, recording each outcome."""
+    delivery = delivery or DeliveryConfig()
     report = DeliveryReport()
-    now = utcnow()
     with store.session() as session:
         due = session.exec(
             select(NotificationRow)
-            .where(NotificationRow.state == "pending", NotificationRow.next_attempt <= now)
+            .where(NotificationRow.state == "pending", NotificationRow.next_attempt <= utcnow())
             .order_by(NotificationRow.id)
         ).all()
     for row in due:
         with store.session() as session:
-            alert = load_alert(session, row.alert_id)
+            message = build_message(session, row)
         notifier = notifiers.get(row.channel)
         row.attempts += 1
         try:
-            if alert is None:
-                raise NotifyError(f"alert {row.alert_id} is gone", retryable=False)
+            if not message.alerts:
+                raise NotifyError(f"the alerts of notification {row.key} are gone", False)
             if notifier is None:
                 raise NotifyError(f"no channel named '{row.channel}' is configured", False)
-            notifier.notify(alert, row.kind, row.key)
+            notifier.send(message)
         except NotifyError as exc:
-            _failed(row, str(exc), exc.retryable, exc.retry_after, report)
+            _failed(row, str(exc), exc.retryable, exc.retry_after, delivery, report)
         except Exception as exc:  # a channel bug must not stop the others
             log.exception("channel %s raised on notification %s", row.channel, row.key)
-            _failed(row, f"{type(exc).__name__}: {exc}", True, None, report)
+            _failed(row, f"{type(exc).__name__}: {exc}", True, None, delivery, report)
         else:
+            failpoint("after-send")
             row.state, row.sent, row.last_error = "sent", utcnow(), ""
             report.sent += 1
+            log.info("notification %s sent to %s", row.key, row.channel)
         with store.session() as session:
             session.add(row)
             session.commit()
@@ -107,16 +236,19 @@ def _failed(
     error: str,
     retryable: bool,
     retry_after: float | None,
+    delivery: DeliveryConfig,
     report: DeliveryReport,
 ) -> None:
     row.last_error = error
-    if retryable and row.attempts < MAX_ATTEMPTS:
-        delay = retry_after or min(BACKOFF_BASE * 2 ** (row.attempts - 1), BACKOFF_MAX)
-        row.next_attempt = utcnow() + timedelta(seconds=delay)
+    delay = retry_after or min(delivery.backoff * 2 ** (row.attempts - 1), delivery.max_backoff)
+    retry_at = utcnow() + timedelta(seconds=delay)
+    if retryable and (row.deadline is None or retry_at <= _aware(row.deadline)):
+        row.next_attempt = retry_at
         report.retrying += 1
         log.warning(
-            "notification %s failed (attempt %d), retry in %.0fs: %s",
+            "notification %s to %s failed (attempt %d), retry in %.0fs: %s",
             row.key,
+            row.channel,
             row.attempts,
             delay,
             error,
@@ -125,5 +257,34 @@ def _failed(
         row.state = "failed"
         report.failed += 1
         log.error(
-            "notification %s failed for good after %d attempts: %s", row.key, row.attempts, error
+            "notification %s to %s failed for good after %d attempt(s): %s",
+            row.key,
+            row.channel,
+            row.attempts,
+            error,
         )
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def deliveries(session: Session, alert_id: str) -> list[dict]:
+    """Every notification row that covers an alert: what went where, and how it went."""
+    rows = session.exec(select(NotificationRow).order_by(NotificationRow.id)).all()
+    return [
+        {
+            "key": row.key,
+            "channel": row.channel,
+            "kind": row.kind,
+            "state": row.state,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "next_attempt": row.next_attempt.isoformat() if row.state == "pending" else "",
+            "sent": row.sent.isoformat() if row.sent else "",
+        }
+        for row in rows
+        if alert_id in (row.alerts or {})
+    ]

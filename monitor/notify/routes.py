@@ -1,4 +1,4 @@
-"""Routes: which channels an alert goes to, chosen by rule, severity and tags."""
+"""Routes: which channels an alert goes to, chosen by rule, severity, tags and labels."""
 
 from __future__ import annotations
 
@@ -16,15 +16,22 @@ def route_matches(route: RouteConfig, alert: AlertView) -> bool:
     return all(alert.labels.get(key) == value for key, value in route.labels.items())
 
 
-def channels_for(routes: list[RouteConfig], alert: AlertView, kind: str) -> list[str]:
-    """Channels for an alert, in route order; the first matching route ends the search
-    unless it says ``continue: true``. Updates go only where the route asks for them."""
-    chosen: list[str] = []
+def routes_for(routes: list[RouteConfig], alert: AlertView) -> list[RouteConfig]:
+    """The routes an alert takes, in order: the first that matches ends the search unless it
+    says ``continue: true``, as in Alertmanager."""
+    chosen = []
     for route in routes:
-        if not route_matches(route, alert):
-            continue
-        if kind == "new" or route.updates == "each":
+        if route_matches(route, alert):
+            chosen.append(route)
+            if not route.continue_:
+                break
+    return chosen
+
+
+def channels_for(routes: list[RouteConfig], alert: AlertView, kind: str) -> list[str]:
+    """Channels for an alert; follow-ups ("update") go only where the route sends them."""
+    chosen: list[str] = []
+    for route in routes_for(routes, alert):
+        if kind == "new" or route.updates != "none":
             chosen += [c for c in route.channels if c not in chosen]
-        if not route.continue_:
-            break
     return chosen

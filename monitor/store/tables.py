@@ -97,18 +97,40 @@ class CitationRow(SQLModel, table=True):
 
 
 class NotificationRow(SQLModel, table=True):
-    """The outbox: written before a channel is called, so a crash cannot lose a notification."""
+    """The outbox: written before a channel is called, so a crash cannot lose a notification.
+
+    One row is one message to one channel: a story's first notice, a follow-up, or a digest.
+    ``alerts`` maps each alert it covers to the revisions it reports, [from, to): the
+    citations numbered ``from`` and up are the new sources.
+    """
 
     __tablename__ = "notifications"
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)  # alert:channel:revision, stable across retries and restarts
-    alert_id: str = Field(index=True)
-    channel: str = ""
-    revision: int = 1
-    kind: str = "new"  # new | update
-    state: str = Field(default="pending", index=True)  # pending | sent | failed
+    key: str = Field(unique=True)  # stable across retries and restarts: the idempotency key
+    story_id: str = Field(default="", index=True)  # "" for a digest
+    channel: str = Field(default="", index=True)
+    kind: str = "new"  # new | update | digest
+    alerts: dict[str, list[int]] = Field(default_factory=dict, sa_column=Column(JSON))
+    state: str = Field(
+        default="pending", index=True
+    )  # pending | sent | failed | silenced | skipped
     attempts: int = 0
-    next_attempt: datetime = Field(default_factory=utcnow)
+    next_attempt: datetime = Field(default_factory=utcnow, index=True)
+    deadline: datetime | None = None  # retries stop here and the row is marked failed
     last_error: str = ""
     created: datetime = Field(default_factory=utcnow)
     sent: datetime | None = None
+
+
+class SilenceRow(SQLModel, table=True):
+    """A silence: matching alerts are recorded in the outbox as silenced, not sent."""
+
+    __tablename__ = "silences"
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = ""
+    story: str = ""
+    match: str = ""  # text to find in the headline or a source's title or sentences
+    reason: str = ""
+    created: datetime = Field(default_factory=utcnow)
+    ends: datetime = Field(index=True)
+    expired: bool = False

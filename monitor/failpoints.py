@@ -1,0 +1,17 @@
+"""Named places where a test can make the daemon die as a crash would: SIGKILL, no cleanup.
+
+``MONITOR_FAILPOINT=before-send monitor run --once`` dies after the outbox rows are committed
+and before any channel is called; ``after-send`` dies after a channel accepted a message and
+before that is recorded. The crash tests use them to show that a restart delivers everything
+and that a repeat carries the same idempotency key. Unset, a failpoint costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+
+def failpoint(name: str) -> None:
+    if os.environ.get("MONITOR_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

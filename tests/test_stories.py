@@ -1,0 +1,219 @@
+"""Stories, follow-ups and silences: one alert per story, every source cited, nothing lost."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import timedelta
+
+from monitor.config import RouteConfig
+from monitor.models import Article
+from monitor.notify.console import ConsoleNotifier
+from monitor.replay import parse_date
+from monitor.service import Service
+from monitor.silences import add_silence
+from monitor.store import Store
+from tests.conftest import ROOT, SEED_FILES, make_settings
+
+LABOR, OIL = "dprk-overseas-labor", "dprk-oil-transfer"
+CORPUS = {
+    item["id"]: item
+    for item in map(json.loads, (ROOT / "tests/corpus/articles.jsonl").read_text().splitlines())
+}
+
+
+TITLES = [
+    "Russia allowing thousands of North Korean workers into the country: report",
+    "Russia lets in thousands of North Korean workers despite UN sanctions",
+]
+
+
+def seed(n: int, published: str, source: str, **kw) -> Article:
+    text = SEED_FILES[n].read_text(encoding="utf-8")
+    return Article(
+        title=kw.pop("title", TITLES[n]),
+        text=text,
+        source=source,
+        external_id=f"{source}-{n}",
+        published=parse_date(published),
+        **kw,
+    )
+
+
+def third_outlet(published: str) -> Article:
+    """Another outlet's rewrite of the second seed: fewer paragraphs, words changed."""
+    lines = SEED_FILES[1].read_text().splitlines()[:7]
+    text = (
+        "\n".join(lines)
+        .replace("Russia is allowing", "Moscow has been letting")
+        .replace("The Wall Street Journal", "the Journal")
+    )
+    return Article(
+        title="Russia takes in North Korean workers, paper says",
+        text=text,
+        source="Third Outlet",
+        external_id="third-1",
+        published=parse_date(published),
+    )
+
+
+class Harness:
+    def __init__(self, tmp_path, **route) -> None:
+        self.out = io.StringIO()
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 's.db'}",
+            [],
+            routes=[RouteConfig(channels=["console"], group_interval=0, **route)],
+        )
+        self.service = Service(
+            settings,
+            store=Store(settings.database_url),
+            notifiers={"console": ConsoleNotifier(self.out)},
+        )
+
+    def feed(self, *articles: Article) -> list[str]:
+        result = self.service.pipeline.ingest(articles)
+        self.service.notify(result.changed_alerts)
+        self.service.deliver()
+        out = self.out.getvalue()
+        self.out.seek(0)
+        self.out.truncate()
+        return [m for m in re.split(r"(?m)^=== ", out) if m.strip()]
+
+    def stories(self) -> set[str]:
+        from sqlmodel import select
+
+        from monitor.store.tables import ArticleRow
+
+        with self.service.store.session() as session:
+            return set(session.exec(select(ArticleRow.story_id)).all())
+
+
+def test_seed_pair_is_one_story_and_one_message_listing_both_rules(tmp_path):
+    h = Harness(tmp_path)
+    messages = h.feed(
+        seed(0, "2019-08-01T22:15:00Z", "Ledger"), seed(1, "2019-08-02T09:40:00Z", "Wire")
+    )
+    assert len(h.stories()) == 1
+    assert len(messages) == 1, messages
+    (message,) = messages
+    assert f"[{LABOR}, {OIL}]" in message or f"[{OIL}, {LABOR}]" in message
+    assert message.count("\nALERT [HIGH]") == 2
+
+
+def test_third_outlet_a_day_later_adds_a_citation_and_one_follow_up(tmp_path):
+    h = Harness(tmp_path, updates="each")
+    h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"), seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    (follow_up,) = h.feed(third_outlet("2019-08-03T10:00:00Z"))
+    assert follow_up.startswith("follow-up on")
+    assert "UPDATE [HIGH] New North Korean workers" in follow_up
+    assert "Sources: 1 new, 3 in all" in follow_up
+    assert "[3] Third Outlet: Russia takes in North Korean workers" in follow_up
+    assert "Ledger" not in follow_up  # a follow-up is short: only the new source
+    assert len(h.stories()) == 1
+    assert h.feed(third_outlet("2019-08-03T10:00:00Z")) == []  # the same copy again: nothing
+
+
+def test_updates_none_stays_silent_but_cites(tmp_path):
+    h = Harness(tmp_path, updates="none")
+    h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"), seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    assert h.feed(third_outlet("2019-08-03T10:00:00Z")) == []
+    from monitor.alerts import list_alert_ids, load_alert
+
+    with h.service.store.session() as session:
+        alerts = {a.rule: a for a in (load_alert(session, i) for i in list_alert_ids(session))}
+    assert [c.source for c in alerts[LABOR].citations] == ["Ledger", "Wire", "Third Outlet"]
+
+
+def test_unrelated_dprk_stories_of_one_week_stay_apart(tmp_path):
+    h = Harness(tmp_path)
+    week = ["2019-08-01", "2019-08-02", "2019-08-03", "2019-08-04", "2019-08-05"]
+    picks = [i for i, item in CORPUS.items() if item["labels"]][:12]
+    articles = [
+        Article(
+            title=CORPUS[i]["title"],
+            text=CORPUS[i]["text"],
+            source=CORPUS[i]["source"],
+            external_id=i,
+            published=parse_date(week[n % 5]),
+        )
+        for n, i in enumerate(picks)
+    ]
+    h.feed(*articles)
+    assert len(h.stories()) == len({CORPUS[i]["url"] for i in picks})
+
+
+def test_a_story_older_than_the_window_does_not_absorb_a_new_event(tmp_path):
+    h = Harness(tmp_path)
+    h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"))
+    h.feed(seed(1, "2019-08-20T09:40:00Z", "Wire"))
+    assert len(h.stories()) == 2
+
+
+def test_a_second_process_joins_the_story_the_first_started(tmp_path):
+    first, second = Harness(tmp_path), Harness(tmp_path)
+    first.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"))
+    second.feed(seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    assert len(second.stories()) == 1
+
+
+def test_silenced_alerts_are_recorded_not_sent(tmp_path):
+    from sqlmodel import select
+
+    from monitor.store.tables import NotificationRow
+
+    h = Harness(tmp_path)
+    with h.service.store.session() as session:
+        add_silence(session, timedelta(days=7), "known story", rule=OIL)
+        session.commit()
+    (message,) = h.feed(seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    assert LABOR in message and OIL not in message
+    with h.service.store.session() as session:
+        states = {r.state for r in session.exec(select(NotificationRow)).all()}
+    assert states == {"sent", "silenced"}
+
+
+def test_alerts_show_and_silence_commands(tmp_path):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    h = Harness(tmp_path)
+    h.feed(seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    db = h.service.settings.database_url
+    run = CliRunner().invoke
+    listed = [
+        json.loads(x)
+        for x in run(cli, ["alerts", "list", "--json", "--db", db]).stdout.splitlines()
+    ]
+    labor = next(a for a in listed if a["rule"] == LABOR)
+    assert [(d["channel"], d["kind"], d["state"], d["attempts"]) for d in labor["deliveries"]] == [
+        ("console", "new", "sent", 1)
+    ]
+    assert labor["citations"][0]["rule_version"] == labor["rule_version"]
+    shown = run(cli, ["alerts", "show", labor["id"], "--db", db])
+    assert shown.exit_code == 0 and "Delivery: console new sent (1 attempt(s))" in shown.output
+    assert run(cli, ["alerts", "show", "al-nope", "--db", db]).exit_code == 1
+
+    added = run(
+        cli,
+        [
+            "silence",
+            "add",
+            "--match",
+            "work permits",
+            "--for",
+            "2d",
+            "--reason",
+            "seen",
+            "--db",
+            db,
+        ],
+    )
+    assert added.exit_code == 0 and added.output.startswith("silence 1 until")
+    assert "match='work permits'" in run(cli, ["silence", "list", "--db", db]).output
+    assert run(cli, ["silence", "expire", "1", "--db", db]).exit_code == 0
+    assert run(cli, ["silence", "list", "--db", db]).output == ""
+    bad = run(cli, ["silence", "add", "--reason", "x", "--db", db])
+    assert bad.exit_code == 2 and "needs --rule, --story or --match" in bad.output
