@@ -61,11 +61,18 @@ class Pipeline:
 
     def ingest(self, articles: Iterable[Article]) -> IngestResult:
         result = IngestResult()
-        for article in articles:
-            with self.store.session() as session:
-                one = self._ingest_one(session, article)
-                session.commit()
-            result.merge(one)
+        with self.store.session() as session:
+            # What other processes stored since this one last looked; this process's own
+            # articles go into the index as they are stored.
+            self.stories.sync(session)
+            for article in articles:
+                try:
+                    one = self._ingest_one(session, article)
+                    session.commit()  # one article, one transaction: a crash loses no other
+                except Exception:
+                    session.rollback()
+                    raise
+                result.merge(one)
         return result
 
     def _ingest_one(self, session: Session, article: Article) -> IngestResult:

@@ -17,6 +17,7 @@ restart or a second replica loses nothing.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ NUM_BANDS = 64
 SEED = 1718  # the UN sanctions committee's number; any fixed seed keeps signatures stable
 MAX_CONFIRM = 25  # candidates checked exactly, best estimated first
 MIN_ESTIMATE = 0.15  # estimated word-set Jaccard below which a candidate is not worth a look
+GRAMS_KEPT = 20_000  # 3-gram sets kept for the exact check (~the last few days of news)
 MAX_RANKED = 300  # candidates ranked by estimate: the most recent, when LSH offers more
 
 
@@ -75,11 +77,30 @@ class StoryIndex:
         self._signatures: dict[int, RMinHash] = {}
         self._dated: dict[int, datetime] = {}
         self._last_id = 0
+        self._grams: OrderedDict[int, set[int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def add(self, article_id: int, dated: datetime, minhash: RMinHash) -> None:
+    def grams(self, session: Session, article_id: int) -> set[int]:
+        """An indexed article's 3-grams: kept for recent articles, else read from the store."""
+        found = self._grams.get(article_id)
+        if found is None:
+            row = session.get(ArticleRow, article_id)
+            found = shingles(f"{row.title}\n{row.text}") if row else set()
+            self._remember(article_id, found)
+        return found
+
+    def _remember(self, article_id: int, grams: set[int]) -> None:
+        self._grams[article_id] = grams
+        if len(self._grams) > GRAMS_KEPT:
+            self._grams.popitem(last=False)
+
+    def add(
+        self, article_id: int, dated: datetime, minhash: RMinHash, grams: set[int] | None = None
+    ) -> None:
+        if grams is not None:
+            self._remember(article_id, grams)
         if article_id in self._signatures:
             return
         self._lsh.insert(article_id, minhash)
@@ -117,20 +138,21 @@ def assign_story(
 ) -> str:
     """Join the article to the most similar story within the window, or start a new one."""
     assert article.id is not None
-    index.sync(session)
     minhash = signature(article.title, article.text)
     lo, hi = article.dated - policy.window, article.dated + policy.window
     best_story, best_score = None, 0.0
     keys = index.candidates(minhash, lo, hi)
+    mine = shingles(f"{article.title}\n{article.text}")
     if keys:
-        mine = shingles(f"{article.title}\n{article.text}")
-        others = session.exec(select(ArticleRow).where(col(ArticleRow.id).in_(keys))).all()
-        for other in others:
-            jaccard, containment = similarity(mine, shingles(f"{other.title}\n{other.text}"))
+        others = session.exec(
+            select(ArticleRow.id, ArticleRow.story_id).where(col(ArticleRow.id).in_(keys))
+        ).all()
+        for other_id, other_story in others:
+            jaccard, containment = similarity(mine, index.grams(session, other_id))
             if jaccard >= policy.min_jaccard or containment >= policy.min_containment:
                 score = max(jaccard, containment)
                 if score > best_score:
-                    best_story, best_score = other.story_id, score
+                    best_story, best_score = other_story, score
     story = session.get(StoryRow, best_story) if best_story else None
     if story is not None and article.dated - story.first_published > policy.window:
         story = None  # a story older than the window does not absorb a new event
@@ -146,5 +168,5 @@ def assign_story(
         story.last_published = max(story.last_published, article.dated)
     session.add(story)
     article.story_id = story.id
-    index.add(article.id, article.dated, minhash)
+    index.add(article.id, article.dated, minhash, mine)
     return story.id

@@ -217,3 +217,23 @@ def test_alerts_show_and_silence_commands(tmp_path):
     assert run(cli, ["silence", "list", "--db", db]).output == ""
     bad = run(cli, ["silence", "add", "--reason", "x", "--db", db])
     assert bad.exit_code == 2 and "needs --rule, --story or --match" in bad.output
+
+
+def test_digest_route_sends_one_message_for_several_stories(tmp_path):
+    h = Harness(tmp_path, mode="digest", digest_interval=0)
+    coal = CORPUS[next(i for i, x in CORPUS.items() if "dprk-sanctions-evasion" in x["labels"])]
+    messages = h.feed(
+        seed(1, "2019-08-02T09:40:00Z", "Wire"),
+        Article(
+            title=coal["title"],
+            text=coal["text"],
+            source=coal["source"],
+            external_id="coal",
+            published=parse_date("2019-08-02"),
+        ),
+    )
+    assert len(h.stories()) == 2
+    (digest,) = messages
+    count = int(re.match(r"DIGEST: (\d+) alert", digest).group(1))
+    assert count >= 3 and digest.count("\nALERT [") == count
+    assert len(set(re.findall(r"story (st-\w+)", digest))) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -45,9 +45,11 @@ class FeedState(SQLModel, table=True):
 
 class ArticleRow(SQLModel, table=True):
     __tablename__ = "articles"
+    # The dedup lookup is by (feed, guid): an index on feed alone made it scan a whole feed.
+    __table_args__ = (Index("ix_articles_feed_external_id", "feed", "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(default="", index=True)
-    feed: str = Field(default="", index=True)
+    feed: str = Field(default="")
     url: str = ""
     canonical_url: str = Field(default="", index=True)
     content_hash: str = Field(index=True)
