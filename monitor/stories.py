@@ -164,6 +164,8 @@ def assign_story(
             last_published=article.dated,
         )
     else:
+        if article.dated < story.first_published and article.title:
+            story.headline = article.title  # the first report names the story, whatever order
         story.first_published = min(story.first_published, article.dated)
         story.last_published = max(story.last_published, article.dated)
     session.add(story)
