@@ -187,6 +187,9 @@ class RouteConfig(BaseModel):
     group_wait: Seconds = Field(default=0.0, description="wait before a story's first message")
     group_interval: Seconds = Field(default=60.0, description="wait before a follow-up")
     digest_interval: Seconds = Field(default=3600.0, description="one digest per channel per")
+    repeat_interval: Seconds = Field(
+        default=0.0, description="with updates: none, re-announce a growing story after; 0: never"
+    )
     continue_: bool = Field(default=False, alias="continue")
 
     @field_validator("severities")

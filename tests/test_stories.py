@@ -237,3 +237,25 @@ def test_digest_route_sends_one_message_for_several_stories(tmp_path):
     count = int(re.match(r"DIGEST: (\d+) alert", digest).group(1))
     assert count >= 3 and digest.count("\nALERT [") == count
     assert len(set(re.findall(r"story (st-\w+)", digest))) == 2
+
+
+def test_repeat_interval_re_announces_a_growing_story_when_follow_ups_are_off(tmp_path):
+    from sqlmodel import select
+
+    from monitor.store.tables import NotificationRow
+
+    h = Harness(tmp_path, updates="none", repeat_interval=3600)
+    h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"), seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    assert h.feed(third_outlet("2019-08-03T10:00:00Z")) == []  # within the interval: quiet
+    with h.service.store.session() as session:  # an hour and more passes
+        for row in session.exec(select(NotificationRow)).all():
+            if row.sent is not None:
+                row.sent = row.sent - timedelta(hours=2)
+                session.add(row)
+        session.commit()
+    fourth = third_outlet("2019-08-03T12:00:00Z")
+    fourth.external_id, fourth.source = "fourth-1", "Fourth Outlet"
+    fourth.text = fourth.text.replace("Moscow", "The Kremlin") + "\nMore details emerged."
+    (reminder,) = h.feed(fourth)
+    assert reminder.startswith("follow-up on") and "Fourth Outlet" in reminder
+    assert "Third Outlet" in reminder  # every source since the last message

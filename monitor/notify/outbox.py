@@ -43,18 +43,27 @@ class DeliveryReport:
     retrying: int = 0
 
 
-def _reported(session: Session, story: str, channel: str) -> dict[str, int]:
-    """For each alert of a story, the last revision already given to a channel."""
+def _reported(
+    session: Session, story: str, channel: str
+) -> tuple[dict[str, int], dict[str, datetime], dict[str, int]]:
+    """For each alert of a story: the last revision already given to a channel, when a
+    message about it was last sent there, and the last revision that message carried."""
     rows = session.exec(
         select(NotificationRow).where(
             col(NotificationRow.story_id).in_([story, ""]), NotificationRow.channel == channel
         )
     ).all()
     last: dict[str, int] = {}
+    sent: dict[str, datetime] = {}
+    sent_upto: dict[str, int] = {}
     for row in rows:
         for alert_id, (_, upto) in (row.alerts or {}).items():
             last[alert_id] = max(last.get(alert_id, 0), upto)
-    return last
+            if row.sent is not None:
+                when = _aware(row.sent)
+                sent[alert_id] = max(sent.get(alert_id, when), when)
+                sent_upto[alert_id] = max(sent_upto.get(alert_id, 0), upto)
+    return last, sent, sent_upto
 
 
 def _fold(
@@ -138,7 +147,8 @@ def enqueue(
         silence = silenced_by(silences, alert)
         for route in routes_for(routes, alert):
             for channel in route.channels:
-                since = _reported(session, alert.story, channel).get(alert.id)
+                reported, last_sent, sent_upto = _reported(session, alert.story, channel)
+                since = reported.get(alert.id)
                 if since is not None and since >= alert.revision:
                     continue
                 kind, wait = "new", route.group_wait
@@ -156,6 +166,13 @@ def enqueue(
                     )
                 elif since is not None and route.updates == "none":
                     state = "skipped"
+                    # repeat_interval: a story that keeps growing while follow-ups are off is
+                    # announced again once that long has passed since its last message.
+                    previous = last_sent.get(alert.id)
+                    repeat = route.repeat_interval
+                    if repeat and previous and now - previous >= timedelta(seconds=repeat):
+                        state = "pending"  # with every source since the last message
+                        since = sent_upto.get(alert.id, since)
                 written += _fold(
                     session,
                     story=alert.story,
