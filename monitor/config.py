@@ -315,4 +315,9 @@ def _resolve_paths(settings: Settings, path: Path | None) -> Settings:
     for feed in settings.feeds:
         if feed.path is not None and not feed.path.is_absolute():
             feed.path = (base / feed.path).resolve()
+    for channel in settings.channels.values():  # secret files and CA bundles
+        for name in ("webhook_url_file", "token_file", "password_file", "secret_file", "ca_file"):
+            value = getattr(channel, name, None)
+            if value is not None and not value.is_absolute():
+                setattr(channel, name, (base / value).resolve())
     return settings

@@ -116,5 +116,9 @@ class Service:
         return deliver(self.store, self.notifiers, self.settings.delivery)
 
     def close(self) -> None:
+        for notifier in self.notifiers.values():
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                close()  # channels that keep an HTTP client
         self.client.close()
         self.store.close()

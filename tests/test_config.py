@@ -56,3 +56,13 @@ def test_errors_name_the_key(tmp_path, text, expected):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_channel_secret_files_are_relative_to_the_config_file(tmp_path):
+    path = write(
+        tmp_path,
+        "channels:\n  hook:\n    type: webhook\n    url: https://example.org/h\n"
+        "    secret_file: secrets/hook\nroutes:\n  - channels: [hook]\n",
+    )
+    settings = load_settings(path)
+    assert settings.channels["hook"].secret_file == (path.parent / "secrets" / "hook").resolve()
