@@ -10,6 +10,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlmodel import Session, or_, select
 
@@ -57,7 +58,7 @@ class Pipeline:
         self.store = store
         self.matcher = matcher
         self.policy = policy or StoryPolicy()
-        self.stories = StoryIndex()
+        self.stories = StoryIndex(horizon=self.policy.window * 2 + timedelta(days=1))
 
     def ingest(self, articles: Iterable[Article]) -> IngestResult:
         result = IngestResult()

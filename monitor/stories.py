@@ -9,14 +9,16 @@ candidate 99.7% of the time, one at 0.1 only 6% of the time. Each candidate is t
 confirmed on word 3-grams, which rewrites keep (the seed pair: 0.26 Jaccard) and unrelated
 reports do not (under 0.05), and must lie within the story window.
 
-The index lives in memory and is filled from the store: at first use, then before each
-lookup with whatever other processes (or a previous life of this one) stored since, so a
-restart or a second replica loses nothing.
+The index lives in memory and is filled from the store: at first use, then before each batch
+with whatever other processes (or a previous life of this one) stored since, so a restart or a
+second replica loses nothing. Articles far behind the newest one leave the index, so its size
+and the cost of a lookup follow the story window, not the whole history.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,12 +74,15 @@ def signature(title: str, text: str) -> RMinHash:
 class StoryIndex:
     """Which stored articles might report the same event as a new one."""
 
-    def __init__(self) -> None:
+    def __init__(self, horizon: timedelta = timedelta(days=15)) -> None:
+        self.horizon = horizon  # how far behind the newest article an article stays indexed
         self._lsh = RMinHashLSH(threshold=0.3, num_perm=NUM_PERM, num_bands=NUM_BANDS)
         self._signatures: dict[int, RMinHash] = {}
         self._dated: dict[int, datetime] = {}
         self._last_id = 0
         self._grams: OrderedDict[int, set[int]] = OrderedDict()
+        self._by_date: list[tuple[datetime, int]] = []  # a heap: the oldest article first
+        self._newest: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -107,6 +112,19 @@ class StoryIndex:
         self._signatures[article_id] = minhash
         self._dated[article_id] = dated
         self._last_id = max(self._last_id, article_id)
+        heapq.heappush(self._by_date, (dated, article_id))
+        self._newest = dated if self._newest is None else max(self._newest, dated)
+        self._forget_before(self._newest - self.horizon)
+
+    def _forget_before(self, cutoff: datetime) -> None:
+        """Drop articles too old to join any story the index will be asked about, so LSH
+        answers (and their cost) stay the size of the window, not of the whole history."""
+        while self._by_date and self._by_date[0][0] < cutoff:
+            _, key = heapq.heappop(self._by_date)
+            self._lsh.remove(key)
+            self._signatures.pop(key, None)
+            self._dated.pop(key, None)
+            self._grams.pop(key, None)
 
     def sync(self, session: Session) -> None:
         """Index every article the store holds that this index has not seen yet."""
