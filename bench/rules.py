@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import time
+from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,13 +66,13 @@ def make_rules(
 
 
 def make_articles(rng: random.Random, words: list[str], shapes, count: int) -> list[str]:
-    weights = [1 / (rank + 1) for rank in range(len(words))]
+    cumulative = list(accumulate(1 / (rank + 1) for rank in range(len(words))))
     articles = []
     for _ in range(count):
         out: list[str] = []
         size = 0
         while size < 4000:
-            sentence = rng.choices(words, weights, k=rng.randint(8, 24))
+            sentence = rng.choices(words, cum_weights=cumulative, k=rng.randint(8, 24))
             if rng.random() < PLANT_RATE:  # plant a rule's phrases so that some rules fire
                 a, b = rng.choice(shapes)
                 sentence[1] = rng.choice(a).replace("*", "ing")

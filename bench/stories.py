@@ -18,6 +18,7 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,10 +39,12 @@ def make_corpus(rng: random.Random, count: int) -> tuple[list[str], dict[int, in
     vocab = sorted(
         {"".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(60_000)}
     )
-    weights = [1 / (rank + 1) ** 0.9 for rank in range(len(vocab))]
+    # Cumulative weights once: passing plain weights makes every draw sum 60,000 of them.
+    cumulative = list(accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(vocab))))
 
     def sentence() -> str:
-        return " ".join(rng.choices(vocab, weights, k=rng.randint(10, 22))) + "."
+        words = rng.choices(vocab, cum_weights=cumulative, k=rng.randint(10, 22))
+        return " ".join(words) + "."
 
     texts: list[str] = []
     truth: dict[int, int] = {}
