@@ -138,13 +138,12 @@ class StoryIndex:
 
     def candidates(self, minhash: RMinHash, lo: datetime, hi: datetime) -> list[int]:
         """Article ids within [lo, hi] that LSH pairs with ``minhash``, best estimate first."""
-        found = [
-            key
-            for key in self._lsh.query(minhash)
-            if key in self._dated and lo <= self._dated[key] <= hi
-        ]
-        if len(found) > MAX_RANKED:  # keeps the cost flat however large the window's history
-            found = sorted(found, key=self._dated.__getitem__)[-MAX_RANKED:]
+        keys = self._lsh.query(minhash)
+        if len(keys) > MAX_RANKED:
+            # A burst of look-alike reports can make LSH offer thousands; the most recently
+            # stored ones (highest ids) are kept, so the cost stays flat whatever the history.
+            keys = sorted(keys)[-MAX_RANKED:]
+        found = [key for key in keys if key in self._dated and lo <= self._dated[key] <= hi]
         estimates = {key: minhash.jaccard(self._signatures[key]) for key in found}
         found = [key for key in found if estimates[key] >= MIN_ESTIMATE]
         found.sort(key=estimates.__getitem__, reverse=True)
