@@ -154,9 +154,10 @@ class Matcher:
         self._rules_by_list: dict[str, list[int]] = defaultdict(list)
         self._always: list[int] = []
         seen_lists: set[str] = set()
-        for index, rule in enumerate(self.rules):
+        sizes: dict[str, int] = {}
+        for rule in self.rules:
             for term_list in rule.term_lists:
-                self._rules_by_list[term_list.key].append(index)
+                sizes[term_list.key] = len(term_list.phrases)
                 if term_list.key in seen_lists:
                     continue
                 seen_lists.add(term_list.key)
@@ -164,9 +165,17 @@ class Matcher:
                     bucket = entries[phrase.key]
                     if all(entry[0] != term_list.key for entry in bucket):
                         bucket.append((term_list.key, phrase.text))
-            if _needs_no_terms(rule.match):
-                self._always.append(index)
         self._requirements = [_requirements(rule.match) for rule in self.rules]
+        for index, rule in enumerate(self.rules):
+            needs = self._requirements[index]
+            if not needs or _needs_no_terms(rule.match):
+                self._always.append(index)
+                continue
+            # A rule is looked at only when its most specific requirement (the one with the
+            # fewest phrases) was found: one of its lists must be, or the rule cannot hold.
+            anchor = min(needs, key=lambda keys: sum(sizes.get(k, 0) for k in keys))
+            for key in anchor:
+                self._rules_by_list[key].append(index)
         for key, values in entries.items():
             self._automaton.add_word(key, (len(key), not key.endswith(" "), tuple(values)))
         self._empty = not entries
