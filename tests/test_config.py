@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from monitor.config import ConfigError, load_settings
 
@@ -66,3 +67,23 @@ def test_channel_secret_files_are_relative_to_the_config_file(tmp_path):
     )
     settings = load_settings(path)
     assert settings.channels["hook"].secret_file == (path.parent / "secrets" / "hook").resolve()
+
+
+def test_config_show_redacts_secrets(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    path = write(
+        tmp_path,
+        "channels:\n  hook:\n    type: webhook\n    url: https://example.org/h\n"
+        "    secret: s3cr3t-value\nroutes:\n  - channels: [hook]\n",
+    )
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://app:hunter2@db:5432/monitor")
+    result = CliRunner().invoke(cli, ["-c", str(path), "config", "show"])
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t-value" not in result.output and "hunter2" not in result.output
+    shown = yaml.safe_load(result.output)
+    assert shown["channels"]["hook"]["secret"] == "**********"
+    assert shown["database_url"] == "postgresql+psycopg://app:***@db:5432/monitor"
+    assert shown["routes"][0]["channels"] == ["hook"]
