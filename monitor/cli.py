@@ -26,9 +26,9 @@ from monitor.rules import Matcher, Rule, load_rules
 from monitor.rules.backtest import backtest, story_headlines
 from monitor.rules.examples import run_examples
 from monitor.rules.explain import explain
-from monitor.rules.parse import did_you_mean
+from monitor.rules.parse import RulesError, did_you_mean, valid_rules
 from monitor.rules.schema import rule_schema
-from monitor.service import RulesError, Service
+from monitor.service import Service
 from monitor.silences import active_silences, add_silence
 from monitor.store import Store
 from monitor.store.tables import SilenceRow, utcnow
@@ -172,13 +172,10 @@ def replay(
 
 def _valid_rules(path: Path) -> list[Rule]:
     """The rules under ``path``, or a clean exit listing every problem as file:line:col."""
-    source = load_rules(path)
-    if source.problems:
-        listing = "\n".join(f"  {p}" for p in source.problems)
-        raise click.ClickException(
-            f"{len(source.problems)} problem(s) in the rules; fix them first:\n{listing}"
-        )
-    return source.rules
+    try:
+        return valid_rules(path)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.group()
@@ -204,7 +201,7 @@ def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool) -> int:
                 if view is None:
                     continue
                 shown += 1
-                sent = deliveries(session, alert_id)
+                sent = deliveries(session, view)
                 if as_json:
                     click.echo(
                         json.dumps({**view.to_json(), "deliveries": sent}, ensure_ascii=False)

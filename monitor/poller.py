@@ -28,6 +28,7 @@ import httpx
 from sqlmodel import and_, col, or_, select
 
 from monitor.config import FeedConfig, Settings
+from monitor.dates import as_utc
 from monitor.feeds import health
 from monitor.feeds.fetch import FetchError, fetch
 from monitor.feeds.fulltext import fill_full_text
@@ -99,7 +100,7 @@ class Poller:
         for feed in self.feeds():
             state = states.get(feed.name)
             next_poll = state.next_poll if state is not None else None
-            if force or next_poll is None or health.aware(next_poll) <= now:
+            if force or next_poll is None or as_utc(next_poll) <= now:
                 due.append(feed)
         return due
 
@@ -322,7 +323,7 @@ class Poller:
         if len(dates) >= 3:
             observed = (dates[-1] - dates[0]).total_seconds() / (len(dates) - 1)
         elif state.last_new is not None:
-            observed = (now - health.aware(state.last_new)).total_seconds()
+            observed = (now - as_utc(state.last_new)).total_seconds()
         if observed > 0:
             state.rhythm = (
                 observed

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from monitor.dates import parse_date
 from monitor.feeds.urls import canonical_url
 from monitor.models import Article
 from monitor.text import Sentences
@@ -16,22 +15,6 @@ REPLAY_FEED = "replay"
 
 class ReplayError(ValueError):
     """A replay input that cannot be read; names the file and line."""
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """ISO 8601 or RFC 2822 to UTC (a date without zone is taken as UTC); None if empty."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"not a date: {value!r} (use ISO 8601, e.g. 2019-08-02)") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def guess_title(text: str) -> tuple[str, str]:

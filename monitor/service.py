@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from monitor.config import Settings
 from monitor.failpoints import failpoint
@@ -15,7 +16,8 @@ from monitor.notify.console import ConsoleNotifier
 from monitor.notify.outbox import DeliveryReport, deliver, enqueue
 from monitor.pipeline import IngestResult, Pipeline
 from monitor.poller import Poller
-from monitor.rules import Matcher, load_rules
+from monitor.rules import Matcher
+from monitor.rules.parse import valid_rules
 from monitor.rules.watch import RuleWatcher
 from monitor.store import Store
 from monitor.stories import StoryPolicy
@@ -23,16 +25,8 @@ from monitor.stories import StoryPolicy
 log = logging.getLogger(__name__)
 
 
-class RulesError(RuntimeError):
-    """The rule set has problems; the message lists them as file:line:col."""
-
-
-def compile_rules(path) -> Matcher:
-    source = load_rules(path)
-    if source.problems:
-        listing = "\n".join(f"  {p}" for p in source.problems)
-        raise RulesError(f"{len(source.problems)} problem(s) in the rules:\n{listing}")
-    return Matcher(source.rules)
+def compile_rules(path: Path) -> Matcher:
+    return Matcher(valid_rules(path))
 
 
 def build_notifiers(settings: Settings) -> dict[str, Notifier]:

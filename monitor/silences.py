@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from monitor.dates import as_utc
 from monitor.models import AlertView
 from monitor.store.tables import SilenceRow, utcnow
 
@@ -32,7 +33,7 @@ def add_silence(
 def active_silences(session: Session, now: datetime | None = None) -> list[SilenceRow]:
     now = now or utcnow()
     rows = session.exec(select(SilenceRow).where(SilenceRow.expired == False)).all()  # noqa: E712
-    return [row for row in rows if _aware(row.ends) > now]
+    return [row for row in rows if as_utc(row.ends) > now]
 
 
 def silenced_by(silences: list[SilenceRow], alert: AlertView) -> SilenceRow | None:
@@ -51,10 +52,3 @@ def _mentions(alert: AlertView, needle: str) -> bool:
     texts = [alert.headline] + [c.title for c in alert.citations]
     texts += [s for c in alert.citations for s in c.sentence_texts()]
     return any(needle in text.casefold() for text in texts)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored as UTC."""
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

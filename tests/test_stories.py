@@ -8,9 +8,9 @@ import re
 from datetime import timedelta
 
 from monitor.config import RouteConfig
+from monitor.dates import parse_date
 from monitor.models import Article
 from monitor.notify.console import ConsoleNotifier
-from monitor.replay import parse_date
 from monitor.service import Service
 from monitor.silences import add_silence
 from monitor.store import Store

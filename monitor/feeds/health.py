@@ -11,11 +11,12 @@ deliver as an update.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from monitor.alerts import alert_id_for
+from monitor.dates import as_utc
 from monitor.store.tables import AlertRow, FeedState, StoryRow
 
 RULE_ID = "feed-health"
@@ -34,7 +35,7 @@ def health_problem(state: FeedState, interval: timedelta, now: datetime) -> str:
     """Why the feed needs a person's attention, or "" if it does not."""
     since = state.last_success or state.first_polled or state.added
     if state.consecutive_failures >= FAILURES_BEFORE_ALERT and since is not None:
-        failing = now - aware(since)
+        failing = now - as_utc(since)
         if failing >= max(interval * FAILING_FACTOR, MIN_FAILING):
             return (
                 f"failing for {_span(failing)} ({state.consecutive_failures} polls in a row): "
@@ -42,7 +43,7 @@ def health_problem(state: FeedState, interval: timedelta, now: datetime) -> str:
             )
     if state.consecutive_failures == 0 and state.rhythm > 0 and state.last_new is not None:
         usual = timedelta(seconds=state.rhythm)
-        silent = now - aware(state.last_new)
+        silent = now - as_utc(state.last_new)
         if silent >= max(usual * SILENCE_FACTOR, MIN_SILENCE):
             return f"no new item for {_span(silent)}; it usually brings one every {_span(usual)}"
     return ""
@@ -76,11 +77,6 @@ def open_alert(session: Session, state: FeedState, problem: str, now: datetime) 
     session.add(alert)
     state.health_alert = alert_id
     return alert_id
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were written in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _span(delta: timedelta) -> str:

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from monitor.alerts import load_alert
 from monitor.config import DeliveryConfig, RouteConfig
+from monitor.dates import as_utc
 from monitor.failpoints import failpoint
 from monitor.models import AlertView
 from monitor.notify.base import Message, Notifier, NotifyError
@@ -60,7 +61,7 @@ def _reported(
         for alert_id, (_, upto) in (row.alerts or {}).items():
             last[alert_id] = max(last.get(alert_id, 0), upto)
             if row.sent is not None:
-                when = _aware(row.sent)
+                when = as_utc(row.sent)
                 sent[alert_id] = max(sent.get(alert_id, when), when)
                 sent_upto[alert_id] = max(sent_upto.get(alert_id, 0), upto)
     return last, sent, sent_upto
@@ -259,7 +260,7 @@ def _failed(
     row.last_error = error
     delay = retry_after or min(delivery.backoff * 2 ** (row.attempts - 1), delivery.max_backoff)
     retry_at = utcnow() + timedelta(seconds=delay)
-    if retryable and (row.deadline is None or retry_at <= _aware(row.deadline)):
+    if retryable and (row.deadline is None or retry_at <= as_utc(row.deadline)):
         row.next_attempt = retry_at
         report.retrying += 1
         log.warning(
@@ -282,15 +283,14 @@ def _failed(
         )
 
 
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def deliveries(session: Session, alert_id: str) -> list[dict]:
+def deliveries(session: Session, alert: AlertView) -> list[dict]:
     """Every notification row that covers an alert: what went where, and how it went."""
-    rows = session.exec(select(NotificationRow).order_by(NotificationRow.id)).all()
+    rows = session.exec(
+        select(NotificationRow)
+        .where(col(NotificationRow.story_id).in_([alert.story, ""]))  # its story, or digests
+        .order_by(NotificationRow.id)
+    ).all()
+    alert_id = alert.id
     return [
         {
             "key": row.key,

@@ -542,3 +542,16 @@ def load_rules(paths: list[Path] | Path, root: Path | None = None) -> RuleSetSou
         first = paths[0] if paths else Path("rules")
         root = first if first.is_dir() else first.parent
     return Loader(root).load(paths)
+
+
+class RulesError(ValueError):
+    """The rule set has problems; the message lists every one as file:line:col."""
+
+
+def valid_rules(path: Path) -> list[Rule]:
+    """The rules under ``path``, or :class:`RulesError` listing every problem."""
+    source = load_rules(path)
+    if source.problems:
+        listing = "\n".join(f"  {p}" for p in source.problems)
+        raise RulesError(f"{len(source.problems)} problem(s) in the rules:\n{listing}")
+    return source.rules
