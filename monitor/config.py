@@ -229,6 +229,38 @@ class HttpConfig(BaseModel):
         return self
 
 
+class ServerConfig(BaseModel):
+    """The operator's HTTP endpoint: /healthz, /readyz and /metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    host: str = Field(default="127.0.0.1", description="0.0.0.0 in a container")
+    port: int = Field(default=8080, ge=0, le=65535, description="0 picks a free port")
+
+
+class ReplicaConfig(BaseModel):
+    """How replicas against one PostgreSQL store share the work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lease: Seconds = Field(
+        default=300.0, gt=0, description="a claimed feed or send is another's after this long"
+    )
+    shutdown_timeout: Seconds = Field(
+        default=8.0, gt=0, description="on SIGTERM, wait this long for work in flight"
+    )
+
+
+class RetentionConfig(BaseModel):
+    """``monitor db prune`` and its scheduled run: old articles no alert cites are deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    articles: Seconds = Field(default=90 * 86400.0, description="keep this long; 0: forever")
+    interval: Seconds = Field(default=86400.0, gt=0, description="how often the daemon prunes")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MONITOR_", env_nested_delimiter="__", extra="forbid"
@@ -247,6 +279,10 @@ class Settings(BaseSettings):
     routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig(channels=["console"])])
     http: HttpConfig = Field(default_factory=HttpConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    replica: ReplicaConfig = Field(default_factory=ReplicaConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _routes_name_channels(self) -> Settings:

@@ -41,6 +41,9 @@ class FeedState(SQLModel, table=True):
     last_new: datetime | None = None  # last poll that brought a new item
     rhythm: float = 0.0  # usual seconds between polls bringing new items (moving average)
     health_alert: str = ""  # the open feed-health alert's id, until the feed recovers
+    # A replica polling the feed holds it until lease_until; another may take it after.
+    lease_owner: str = ""
+    lease_until: datetime | None = None
 
 
 class ArticleRow(SQLModel, table=True):
@@ -122,6 +125,9 @@ class NotificationRow(SQLModel, table=True):
     last_error: str = ""
     created: datetime = Field(default_factory=utcnow)
     sent: datetime | None = None
+    # A replica sending the row holds it until lease_until, so only one sends it.
+    lease_owner: str = ""
+    lease_until: datetime | None = None
 
 
 class SilenceRow(SQLModel, table=True):
@@ -136,3 +142,18 @@ class SilenceRow(SQLModel, table=True):
     created: datetime = Field(default_factory=utcnow)
     ends: datetime = Field(index=True)
     expired: bool = False
+
+
+class ReplicaRow(SQLModel, table=True):
+    """One life of a daemon process: when it started, last showed signs of life, and whether
+    it stopped cleanly, so a crash loop shows in the store, the logs and the metrics."""
+
+    __tablename__ = "replicas"
+    id: str = Field(primary_key=True)  # host:pid:random, also the lease owner
+    host: str = ""
+    pid: int = 0
+    version: str = ""
+    started: datetime = Field(default_factory=utcnow, index=True)
+    heartbeat: datetime = Field(default_factory=utcnow)
+    stopped: datetime | None = None
+    clean: bool = False
