@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -11,12 +12,14 @@ from pathlib import Path
 import click
 import yaml
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import __version__
 from monitor.alerts import list_alert_ids, load_alert
 from monitor.config import ConfigError, Settings, load_settings
 from monitor.durations import parse_duration
 from monitor.feeds.cli import feeds
+from monitor.logs import setup_logging
 from monitor.models import AlertView
 from monitor.notify.cli import channels
 from monitor.notify.outbox import deliveries
@@ -31,7 +34,10 @@ from monitor.rules.schema import rule_schema
 from monitor.service import Service
 from monitor.silences import active_silences, add_silence
 from monitor.store import Store
+from monitor.store.cli import db as db_group
+from monitor.store.migrate import MigrationError
 from monitor.store.tables import SilenceRow, utcnow
+from monitor.web import probe
 
 RULES_OPTION = click.option(
     "--rules",
@@ -42,8 +48,10 @@ RULES_OPTION = click.option(
 
 
 class Context:
-    def __init__(self, config: Path | None) -> None:
+    def __init__(self, config: Path | None, log_level: str, log_format: str | None) -> None:
         self.config_path = config
+        self.log_level = log_level
+        self.log_format = log_format  # given on the command line: it wins over the config
         self._settings: Settings | None = None
 
     @property
@@ -53,17 +61,9 @@ class Context:
                 self._settings = load_settings(self.config_path)
             except ConfigError as exc:
                 raise click.ClickException(str(exc)) from None
+            if self.log_format is None and self._settings.log_format == "json":
+                setup_logging(self.log_level, "json")
         return self._settings
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,11 +80,18 @@ def _setup_logging(level: str) -> None:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Log lines as readable text or one JSON object each [default: the config's "
+    "log_format, else text].",
+)
 @click.pass_context
-def cli(ctx: click.Context, config: Path | None, log_level: str) -> None:
+def cli(ctx: click.Context, config: Path | None, log_level: str, log_format: str | None) -> None:
     """Watch news feeds for reports of sanctions violations; one alert per story."""
-    _setup_logging(log_level)
-    ctx.obj = Context(config)
+    fmt = log_format or os.environ.get("MONITOR_LOG_FORMAT", "text")
+    setup_logging(log_level, "json" if fmt == "json" else "text")
+    ctx.obj = Context(config, log_level, log_format)
 
 
 def _service(ctx: Context, **kwargs) -> Service:
@@ -92,6 +99,11 @@ def _service(ctx: Context, **kwargs) -> Service:
         return Service(ctx.settings, **kwargs)
     except RulesError as exc:
         raise click.ClickException(str(exc)) from None
+    except (SQLAlchemyError, MigrationError) as exc:
+        url = make_url(ctx.settings.database_url).render_as_string(hide_password=True)
+        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        logging.getLogger("monitor").error("cannot open the store at %s: %s", url, first)
+        raise click.ClickException(f"cannot open the store at {url}: {first}") from None
 
 
 @cli.command()
@@ -108,6 +120,7 @@ def run(ctx: Context, once: bool) -> None:
     service = _service(ctx)
     if once:
         try:
+            service.start()
             report = service.cycle(force=True)
         finally:
             service.close()
@@ -116,6 +129,25 @@ def run(ctx: Context, once: bool) -> None:
     from monitor.daemon import Daemon
 
     Daemon(service).run()
+
+
+@cli.command()
+@click.option("--url", help="What to ask [default: /healthz on the config's server port].")
+@click.option("--timeout", default=3.0, show_default=True, help="Seconds to wait.")
+@click.pass_obj
+def healthcheck(ctx: Context, url: str | None, timeout: float) -> None:
+    """Exit 0 if the daemon's /healthz answers, else 1: the container's HEALTHCHECK.
+
+    \b
+    Example:
+        monitor healthcheck --url http://127.0.0.1:8080/readyz
+    """
+    if url is None:
+        url = f"http://127.0.0.1:{ctx.settings.server.port}/healthz"
+    ok, why = probe(url, timeout)
+    if not ok:
+        click.echo(f"unhealthy: {url}: {why}", err=True)
+        sys.exit(1)
 
 
 def _print_alerts(alerts: list[AlertView], as_json: bool) -> None:
@@ -471,6 +503,7 @@ def rules_schema() -> None:
 
 
 cli.add_command(feeds)
+cli.add_command(db_group)
 cli.add_command(channels)
 
 

@@ -27,9 +27,11 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.durations import parse_duration
+from monitor.logs import register_secret
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 
@@ -135,6 +137,12 @@ class ChannelConfig(BaseModel):
         Raises :class:`ValueError` naming the variable or file (never a value) when it is
         missing or empty.
         """
+        found = self._read_secret(name)
+        if found:
+            register_secret(found)  # from here on, a log line that holds it is masked
+        return found
+
+    def _read_secret(self, name: str) -> str | None:
         value: SecretStr | None = getattr(self, name)
         if value is not None:
             return value.get_secret_value()
@@ -159,7 +167,10 @@ class ChannelConfig(BaseModel):
 def _seconds(value: Any) -> float:
     """A duration in config: a number of seconds or text such as "30s", "5m", "1h"."""
     if isinstance(value, str):
-        return parse_duration(value).total_seconds()
+        try:
+            return float(value)  # plain seconds, as an environment variable gives them
+        except ValueError:
+            return parse_duration(value).total_seconds()
     return value
 
 
@@ -339,6 +350,9 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             for err in exc.errors()
         ]
         raise ConfigError(f"invalid configuration{where}:\n" + "\n".join(lines)) from None
+    password = make_url(settings.database_url).password
+    if password:
+        register_secret(str(password))
     return _resolve_paths(settings, path)
 
 

@@ -3,35 +3,75 @@
 Each tick polls only the feeds that are due (their own interval and backoff live in the store),
 so one tick job serves every feed; ``max_instances=1`` keeps a slow cycle from overlapping the
 next, and ``coalesce`` folds missed ticks into one.
+
+Stopping is bounded: a signal stops new work at once (no new feed is fetched, a body being
+downloaded is dropped at its next chunk, no further send starts), the cycle stores what it
+already has, and the daemon exits 0 within ``replica.shutdown_timeout``. Whatever was still in
+flight then is abandoned, never half-written: every store write is a transaction, and an
+abandoned feed or send is simply claimed again by the next start or by another replica.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.leases import release_owners
+from monitor.retention import prune
 from monitor.service import Service
+from monitor.web import HealthServer
 
 log = logging.getLogger(__name__)
+CLOSE_GRACE = 1.5  # seconds for closing connections after the shutdown timeout
+
+
+def _exit_now(timeout: float) -> None:
+    """The last resort of a bounded stop: no logging (its locks may be held), exit 0."""
+    os.write(
+        2, f"stop did not finish {timeout + CLOSE_GRACE:.1f}s after the signal: exiting\n".encode()
+    )
+    os._exit(0)
 
 
 class Daemon:
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.stopping = threading.Event()
+        self.stopping = service.stopping
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self._idle = threading.Event()  # no cycle in flight
+        self._idle.set()
+        self._received = "a stop request"
+        settings = service.settings.server
+        self.server = (
+            HealthServer(settings.host, settings.port, service.metrics.registry, self.readiness)
+            if settings.enabled
+            else None
+        )
+
+    def readiness(self) -> dict[str, str]:
+        checks = self.service.readiness()
+        checks["scheduler"] = "" if self.scheduler.running else "not running"
+        if self.stopping.is_set():
+            checks["scheduler"] = "stopping"
+        return checks
 
     def _tick(self) -> None:
         if self.stopping.is_set():
             return
+        self._idle.clear()
         try:
             self.service.cycle()
-        except Exception:  # a failed cycle is logged; the next tick tries again
+        except Exception:  # a failed cycle is logged and counted; the next tick tries again
+            self.service.metrics.cycle_failures.inc()
             log.exception("cycle failed")
+        finally:
+            self._idle.set()
 
     def _check_rules(self) -> None:
         try:
@@ -39,14 +79,27 @@ class Daemon:
         except Exception:
             log.exception("checking the rule files failed; the current rules stay live")
 
+    def _prune(self) -> None:
+        keep = self.service.settings.retention.articles
+        try:
+            report = prune(self.service.store, timedelta(seconds=keep))
+            self.service.metrics.pruned.inc(report.articles)
+        except Exception:
+            log.exception("retention: pruning old articles failed; the next run tries again")
+
     def run(self) -> None:
         """Poll at once, then every tick, until a signal asks to stop."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
+        settings = self.service.settings
+        self.service.start()
+        if self.server is not None:
+            self.server.start()
+            log.info("serving /healthz, /readyz and /metrics on %s", self.server.url)
         self.scheduler.add_job(
             self._tick,
             "interval",
-            seconds=self.service.settings.tick,
+            seconds=settings.tick,
             next_run_time=datetime.now().astimezone(),
             max_instances=1,
             coalesce=True,
@@ -55,23 +108,66 @@ class Daemon:
         self.scheduler.add_job(
             self._check_rules,
             "interval",
-            seconds=self.service.settings.rules_reload,
+            seconds=settings.rules_reload,
             max_instances=1,
             coalesce=True,
             id="rules",
         )
+        if settings.retention.articles:
+            self.scheduler.add_job(
+                self._prune,
+                "interval",
+                seconds=settings.retention.interval,
+                max_instances=1,
+                coalesce=True,
+                id="prune",
+            )
         self.scheduler.start()
         log.info(
-            "daemon started: %d feed(s), tick every %ss",
-            len(self.service.settings.feeds),
-            self.service.settings.tick,
+            "daemon started: %d feed(s), tick every %ss, replica %s",
+            len(settings.feeds),
+            settings.tick,
+            self.service.replica,
+            extra={"replica": self.service.replica},
         )
         self.stopping.wait()
-        log.info("stopping: finishing the cycle in flight")
-        self.scheduler.shutdown(wait=True)
-        self.service.close()
+        self._stop(settings.replica.shutdown_timeout)
+
+    def _stop(self, timeout: float) -> None:
+        log.info("received %s", self._received)
+        log.info("stopping: finishing the cycle in flight (at most %.0fs)", timeout)
+        # The bound holds even if closing hangs (a store that stopped answering mid-close).
+        watchdog = threading.Timer(timeout + CLOSE_GRACE, _exit_now, args=(timeout,))
+        watchdog.daemon = True
+        watchdog.start()
+        self.scheduler.shutdown(wait=False)  # no new job starts; the running one is told
+        finished = self._idle.wait(timeout)
+        if self.server is not None:
+            self.server.stop()
+        if not finished:
+            # Threads stuck in a read cannot be interrupted; their feeds and sends stay
+            # claimed until the lease ends, and their transactions roll back on exit.
+            log.warning("stopped with work still in flight after %.0fs; it will be redone", timeout)
+            try:  # what the stuck threads hold is free for the next start or replica now
+                release_owners(self.service.store, [self.service.replica])
+            except Exception:
+                log.exception("could not give back this replica's leases")
+            self._close()
+            logging.shutdown()
+            sys.stdout.flush()
+            os._exit(0)
+        self._close()
         log.info("stopped")
 
+    def _close(self) -> None:
+        try:
+            self.service.close()
+        except Exception:
+            log.exception("closing the service failed")
+
     def _on_signal(self, signum: int, _frame) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        self.stopping.set()
+        # A handler runs between two bytecodes of the main thread, which may be inside a
+        # write to stderr or holding the event's own lock: logging or setting the event from
+        # here can raise or deadlock. A thread of its own sets it; the main thread logs.
+        self._received = signal.Signals(signum).name
+        threading.Thread(target=self.stopping.set, name="stop", daemon=True).start()

@@ -2,8 +2,10 @@
 
 ``MONITOR_FAILPOINT=before-send monitor run --once`` dies after the outbox rows are committed
 and before any channel is called; ``after-send`` dies after a channel accepted a message and
-before that is recorded. The crash tests use them to show that a restart delivers everything
-and that a repeat carries the same idempotency key. Unset, a failpoint costs one dict lookup.
+before that is recorded; ``after-claim`` dies holding the leases of the feeds it just claimed.
+The crash tests use them to show that a restart delivers everything, that a repeat carries the
+same idempotency key, and that leases of a dead replica are taken over. Unset, a failpoint
+costs one dict lookup.
 """
 
 from __future__ import annotations

@@ -15,10 +15,12 @@ from datetime import timedelta
 from sqlmodel import Session, or_, select
 
 from monitor.alerts import record_match
+from monitor.leases import serialized
+from monitor.metrics import Metrics
 from monitor.models import Article
 from monitor.rules import Matcher
 from monitor.store import Store
-from monitor.store.tables import ArticleRow, utcnow
+from monitor.store.tables import AlertRow, ArticleRow, ForgottenRow, StoryRow, utcnow
 from monitor.stories import StoryIndex, StoryPolicy, assign_story
 from monitor.text import tokenize
 
@@ -36,6 +38,7 @@ class IngestResult:
         self.new += other.new
         self.duplicates += other.duplicates
         self.matches += other.matches
+
         for alert_id in other.changed_alerts:
             if alert_id not in self.changed_alerts:
                 self.changed_alerts.append(alert_id)
@@ -54,20 +57,29 @@ def _own_title(title: str, text: str) -> str:
 
 
 class Pipeline:
-    def __init__(self, store: Store, matcher: Matcher, policy: StoryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        matcher: Matcher,
+        policy: StoryPolicy | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
         self.matcher = matcher
         self.policy = policy or StoryPolicy()
         self.stories = StoryIndex(horizon=self.policy.window * 2 + timedelta(days=1))
+        self.metrics = metrics
 
     def ingest(self, articles: Iterable[Article]) -> IngestResult:
         result = IngestResult()
         with self.store.session() as session:
-            # What other processes stored since this one last looked; this process's own
-            # articles go into the index as they are stored.
-            self.stories.sync(session)
             for article in articles:
                 try:
+                    # Replicas take turns here, and each first indexes what the others
+                    # stored, so two reports of one story arriving at two replicas at once
+                    # still join one story and one alert.
+                    serialized(session)
+                    self.stories.sync(session)
                     one = self._ingest_one(session, article)
                     session.commit()  # one article, one transaction: a crash loses no other
                 except Exception:
@@ -78,11 +90,12 @@ class Pipeline:
 
     def _ingest_one(self, session: Session, article: Article) -> IngestResult:
         result = IngestResult()
+        now = utcnow()
         digest = content_hash(article.title, article.text)
         if self._seen(session, article, digest):
             result.duplicates = 1
+            self._count("duplicates")
             return result
-        now = utcnow()
         row = ArticleRow(
             external_id=article.external_id,
             feed=article.feed,
@@ -98,27 +111,51 @@ class Pipeline:
         )
         session.add(row)
         session.flush()
-        assign_story(session, row, self.policy, self.stories)
+        story_id = assign_story(session, row, self.policy, self.stories)
+        new_story = any(isinstance(o, StoryRow) and o.id == story_id for o in session.new)
         session.flush()
         result.new = 1
+        self._count("articles")
+        if new_story:
+            self._count("stories")
         fields = {"title": _own_title(row.title, row.text), "text": row.text, "source": row.source}
         for match in self.matcher.match(fields):
             result.matches += 1
+            rule = match.rule.id
+            self._count("matches", rule)
             alert_id = record_match(session, row, match)
             if alert_id and alert_id not in result.changed_alerts:
                 result.changed_alerts.append(alert_id)
-            log.info("article %s matched rule %s (story %s)", row.id, match.rule.id, row.story_id)
+            if alert_id:
+                self._count("citations", rule)
+                alert = session.get(AlertRow, alert_id)
+                if alert is not None and alert.revision == 1:
+                    self._count("alerts", rule)
+            log.info(
+                "article %s matched rule %s (story %s)",
+                row.id,
+                rule,
+                row.story_id,
+                extra={"article": row.id, "rule": rule, "story": row.story_id, "alert": alert_id},
+            )
         return result
+
+    def _count(self, name: str, rule: str | None = None) -> None:
+        if self.metrics is not None:
+            counter = getattr(self.metrics, name)
+            (counter.labels(rule) if rule else counter).inc()
 
     @staticmethod
     def _seen(session: Session, article: Article, digest: str) -> bool:
-        conditions = [ArticleRow.content_hash == digest]
-        if article.external_id:
-            conditions.append(
-                (ArticleRow.external_id == article.external_id) & (ArticleRow.feed == article.feed)
-            )
-        if article.canonical_url:
-            conditions.append(ArticleRow.canonical_url == article.canonical_url)
-        return (
-            session.exec(select(ArticleRow.id).where(or_(*conditions)).limit(1)).first() is not None
-        )
+        """Stored before by guid, canonical URL or words; or stored and pruned since."""
+        for table in (ArticleRow, ForgottenRow):
+            conditions = [table.content_hash == digest]
+            if article.external_id:
+                conditions.append(
+                    (table.external_id == article.external_id) & (table.feed == article.feed)
+                )
+            if article.canonical_url:
+                conditions.append(table.canonical_url == article.canonical_url)
+            if session.exec(select(table.id).where(or_(*conditions)).limit(1)).first():
+                return True
+        return False

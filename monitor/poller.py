@@ -17,6 +17,7 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
@@ -30,10 +31,12 @@ from sqlmodel import and_, col, or_, select
 from monitor.config import FeedConfig, Settings
 from monitor.dates import as_utc
 from monitor.feeds import health
-from monitor.feeds.fetch import FetchError, fetch
+from monitor.feeds.fetch import FetchCancelled, FetchError, fetch
 from monitor.feeds.fulltext import fill_full_text
 from monitor.feeds.parse import FeedParseError, parse_feed
-from monitor.feeds.registry import all_feeds, ensure_columns
+from monitor.feeds.registry import all_feeds
+from monitor.leases import serialized
+from monitor.metrics import Metrics
 from monitor.models import Article
 from monitor.store import Store
 from monitor.store.tables import ArticleRow, FeedState, utcnow
@@ -63,6 +66,13 @@ class PollOutcome:
     entries: int = 0  # entries in the document
     retry_after: float | None = None
     full_texts: int = 0  # pages fetched for summary-only entries
+    cancelled: bool = False  # cut short by shutdown: not to be recorded as a poll
+    seconds: float = 0.0  # time to fetch and parse
+
+
+def _ctx(feed: FeedConfig) -> dict[str, str]:
+    """The ``extra`` of a log line about a feed: structured logs carry its name."""
+    return {"feed": feed.name}
 
 
 class Poller:
@@ -73,15 +83,18 @@ class Poller:
         client: httpx.Client,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.client = client
         self.rng = rng or random.Random()
         self.clock = clock
+        self.metrics = metrics
+        self.stopping = stopping or threading.Event()
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
-        ensure_columns(store)
 
     # -- which feeds -----------------------------------------------------------------------
 
@@ -124,7 +137,7 @@ class Poller:
             pending: set[Future[PollOutcome]] = set()
 
             def submit_next() -> None:
-                feed = next(queue, None)
+                feed = None if self.stopping.is_set() else next(queue, None)
                 if feed is not None:
                     pending.add(pool.submit(self._poll_safely, feed, states.get(feed.name)))
 
@@ -138,11 +151,16 @@ class Poller:
                     yield future.result()
 
     def _poll_safely(self, feed: FeedConfig, state: FeedState | None) -> PollOutcome:
+        started = time.monotonic()
         try:
-            return self._poll_one(feed, state)
+            outcome = self._poll_one(feed, state)
+        except FetchCancelled:
+            outcome = PollOutcome(feed=feed, cancelled=True)
         except Exception as exc:  # a bug on one feed must not stop the others
-            log.exception("feed %s: unexpected error while polling", feed.name)
-            return PollOutcome(feed=feed, error=f"internal error: {type(exc).__name__}: {exc}")
+            log.exception("feed %s: unexpected error while polling", feed.name, extra=_ctx(feed))
+            outcome = PollOutcome(feed=feed, error=f"internal error: {type(exc).__name__}: {exc}")
+        outcome.seconds = time.monotonic() - started
+        return outcome
 
     def _host(self, url: str):
         """The per-host semaphore for ``url`` (a context manager), or a no-op for files."""
@@ -160,6 +178,8 @@ class Poller:
         target = state.url if state and state.url and feed.url else (feed.url or "")
         try:
             with self._host(target):
+                if self.stopping.is_set():  # waited for the host while a stop came
+                    raise FetchCancelled("shutting down: not fetched")
                 result = fetch(
                     feed,
                     self.client,
@@ -168,11 +188,14 @@ class Poller:
                     etag=state.etag if state else "",
                     last_modified=state.last_modified if state else "",
                     deadline=http.deadline,
+                    cancel=self.stopping,
                 )
+        except FetchCancelled:
+            raise
         except FetchError as exc:
             outcome.error, outcome.status = str(exc), exc.status
             outcome.retry_after = exc.retry_after
-            log.warning("feed %s: %s", feed.name, exc)
+            log.warning("feed %s: %s", feed.name, exc, extra=_ctx(feed))
             return outcome
         outcome.status, outcome.url, outcome.moved_to = result.status, result.url, result.moved_to
         lower = {k.lower(): v for k, v in result.headers.items()}
@@ -189,15 +212,15 @@ class Poller:
             parsed = parse_feed(result.body, result.url, result.headers, feed.name, feed.source)
         except FeedParseError as exc:
             outcome.error = str(exc)
-            log.warning("feed %s: %s", feed.name, exc)
+            log.warning("feed %s: %s", feed.name, exc, extra=_ctx(feed))
             return outcome
         if parsed.problem and not parsed.articles:
             outcome.error = f"ill-formed feed with no readable entry: {parsed.problem}"
-            log.warning("feed %s: %s", feed.name, outcome.error)
+            log.warning("feed %s: %s", feed.name, outcome.error, extra=_ctx(feed))
             return outcome
         if parsed.problem:
             outcome.problem = f"ill-formed but readable: {parsed.problem}"
-            log.info("feed %s is %s", feed.name, outcome.problem)
+            log.info("feed %s is %s", feed.name, outcome.problem, extra=_ctx(feed))
         outcome.articles, outcome.title, outcome.entries = (
             parsed.articles,
             parsed.title,
@@ -256,8 +279,16 @@ class Poller:
                 self._record_failure(state, outcome, now)
             else:
                 self._record_success(state, outcome, new_items, now)
+            state.lease_owner, state.lease_until = "", None  # the poll is done: let go
             session.add(state)
             session.commit()
+        if self.metrics is not None:
+            self.metrics.polls.labels(feed.name).inc()
+            self.metrics.poll_seconds.labels(feed.name).observe(outcome.seconds)
+            if outcome.error:
+                self.metrics.poll_errors.labels(feed.name).inc()
+            else:
+                self.metrics.last_success.labels(feed.name).set(now.timestamp())
 
     def _record_failure(self, state: FeedState, outcome: PollOutcome, now: datetime) -> None:
         interval = self.interval(outcome.feed, state)
@@ -267,7 +298,12 @@ class Poller:
         if outcome.retry_after is not None:
             asked = min(timedelta(seconds=outcome.retry_after), MAX_RETRY_AFTER)
             wait_for = max(wait_for, asked)
-            log.info("feed %s: server asked to retry after %s", outcome.feed.name, asked)
+            log.info(
+                "feed %s: server asked to retry after %s",
+                outcome.feed.name,
+                asked,
+                extra=_ctx(outcome.feed),
+            )
         state.next_poll = now + wait_for
 
     def _record_success(
@@ -290,7 +326,9 @@ class Poller:
         if outcome.title:
             state.title = outcome.title
         if outcome.moved_to:
-            log.info("feed %s moved permanently to %s", feed.name, outcome.moved_to)
+            log.info(
+                "feed %s moved permanently to %s", feed.name, outcome.moved_to, extra=_ctx(feed)
+            )
             state.url = outcome.moved_to
         if new_items:
             self._learn_rhythm(state, outcome.articles, now)
@@ -345,17 +383,23 @@ class Poller:
         feeds = {f.name: f for f in self.feeds()}
         raised: list[str] = []
         with self.store.session() as session:
+            serialized(session)  # replicas must not open the same feed's alert twice
             for state in session.exec(select(FeedState)).all():
                 feed = feeds.get(state.name)
                 if feed is None:
                     continue
                 problem = health.health_problem(state, self.interval(feed, state), now)
                 if problem and not state.health_alert:
-                    log.warning("feed %s needs attention: %s", state.name, problem)
+                    log.warning(
+                        "feed %s needs attention: %s",
+                        state.name,
+                        problem,
+                        extra={"feed": state.name},
+                    )
                     raised.append(health.open_alert(session, state, problem, now))
                     session.add(state)
                 elif not problem and state.health_alert:
-                    log.info("feed %s is healthy again", state.name)
+                    log.info("feed %s is healthy again", state.name, extra={"feed": state.name})
                     state.health_alert = ""
                     session.add(state)
             session.commit()

@@ -1,28 +1,50 @@
-"""One cycle of the service: poll due feeds, ingest, write notifications, deliver them."""
+"""One cycle of the service: claim due feeds, poll, ingest, write notifications, deliver them.
+
+Every step that other replicas could also be doing goes through :mod:`monitor.leases`: feeds
+and sends are claimed, story and alert writes take turns. A cycle asked to stop (SIGTERM)
+finishes storing what it already fetched, gives back the feeds it did not get to, and leaves
+unsent notifications pending for the next start or another replica.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlmodel import select
+
+from monitor import replicas
 from monitor.config import Settings
 from monitor.failpoints import failpoint
 from monitor.feeds.fetch import make_client
+from monitor.leases import (
+    claim_feeds,
+    ensure_feed_rows,
+    new_replica_id,
+    release_feeds,
+    release_owners,
+    serialized,
+)
+from monitor.metrics import Metrics
 from monitor.notify.base import Notifier
 from monitor.notify.console import ConsoleNotifier
-from monitor.notify.outbox import DeliveryReport, deliver, enqueue
+from monitor.notify.outbox import DeliveryReport, Sender, deliver, enqueue
 from monitor.pipeline import IngestResult, Pipeline
 from monitor.poller import Poller
 from monitor.rules import Matcher
 from monitor.rules.parse import valid_rules
 from monitor.rules.watch import RuleWatcher
 from monitor.store import Store
+from monitor.store.tables import AlertRow, utcnow
 from monitor.stories import StoryPolicy
 
 log = logging.getLogger(__name__)
+SWEEP = timedelta(minutes=10)  # alerts changed this recently are offered to the outbox again
 
 
 def compile_rules(path: Path) -> Matcher:
@@ -45,6 +67,7 @@ def build_notifiers(settings: Settings) -> dict[str, Notifier]:
 class CycleReport:
     feeds: int = 0
     failed_feeds: int = 0
+    elsewhere: int = 0  # due, but held by another replica
     ingest: IngestResult | None = None
     queued: int = 0
     delivery: DeliveryReport | None = None
@@ -52,8 +75,9 @@ class CycleReport:
     def summary(self) -> str:
         ingest = self.ingest or IngestResult()
         delivery = self.delivery or DeliveryReport()
+        others = f" ({self.elsewhere} held by other replicas)" if self.elsewhere else ""
         return (
-            f"polled {self.feeds} feed(s), {self.failed_feeds} failed; "
+            f"polled {self.feeds} feed(s){others}, {self.failed_feeds} failed; "
             f"{ingest.new} new article(s), {ingest.duplicates} seen before, "
             f"{ingest.matches} match(es); {len(ingest.changed_alerts)} alert(s) changed; "
             f"{delivery.sent} notification(s) sent, {delivery.retrying} to retry, "
@@ -68,48 +92,146 @@ class Service:
         store: Store | None = None,
         notifiers: Mapping[str, Notifier] | None = None,
         matcher: Matcher | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.replica = new_replica_id()
+        self.stopping = threading.Event()  # set by the daemon on SIGTERM
         self.store = store or Store(settings.database_url)
         self.notifiers = dict(notifiers) if notifiers is not None else build_notifiers(settings)
         self.matcher = matcher or compile_rules(settings.rules_dir)
+        self.metrics.rules.set(len(self.matcher.rules))
         self.client = make_client(settings.http)
-        self.poller = Poller(settings, self.store, self.client)
+        self.poller = Poller(
+            settings, self.store, self.client, metrics=self.metrics, stopping=self.stopping
+        )
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
-        self.pipeline = Pipeline(self.store, self.matcher, policy)
+        self.pipeline = Pipeline(self.store, self.matcher, policy, metrics=self.metrics)
         self.rule_watcher = RuleWatcher(settings.rules_dir, self.use_rules)
+        self._swept: datetime | None = None
+        self._registered = False
+
+    def start(self) -> None:
+        """Begin a daemon life: record it, count the lives that crashed lately, and free the
+        leases of those that died on this host (their work is taken up at once)."""
+        silent = timedelta(seconds=max(3 * self.settings.tick, 60))
+        crashed = replicas.register(self.store, self.replica, silent)
+        self._registered = True
+        self.metrics.unclean_exits.set(len(crashed))
+        dead = [r.id for r in crashed if replicas.dead_here(r)]
+        freed = release_owners(self.store, dead)
+        if freed:
+            log.warning(
+                "freed %d lease(s) held by %d crashed life/lives on this host", freed, len(dead)
+            )
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.replica.lease)
 
     def use_rules(self, matcher: Matcher) -> None:
         """Swap in a new rule set; the next article is matched by it."""
         self.matcher = matcher
         self.pipeline.matcher = matcher
+        self.metrics.rules.set(len(matcher.rules))
 
     def cycle(self, force: bool = False) -> CycleReport:
         report = CycleReport(ingest=IngestResult())
-        feeds = self.poller.due(force=force)
-        for outcome in self.poller.poll(feeds):
-            report.feeds += 1
-            result = self.pipeline.ingest(outcome.articles)
-            report.ingest.merge(result)
-            report.failed_feeds += bool(outcome.error)
-            self.poller.record(outcome, result.new)
+        candidates = {f.name: f for f in self.poller.due(force=force)}
+        ensure_feed_rows(self.store, [(f.name, f.location) for f in candidates.values()])
+        claim = claim_feeds(self.store, list(candidates), self.replica, utcnow(), self.lease, force)
+        report.elsewhere = len(candidates) - len(claim.names)
+        if claim.names:
+            failpoint("after-claim")  # the crash tests: die holding leases
+        if claim.taken_over:
+            log.warning("took over %d feed(s) from a replica whose lease expired", claim.taken_over)
+            self.metrics.leases_taken_over.inc(claim.taken_over)
+        unrecorded = set(claim.names)
+        try:
+            for outcome in self.poller.poll([candidates[n] for n in claim.names]):
+                if outcome.cancelled:
+                    continue
+                report.feeds += 1
+                result = self._store_articles(outcome)
+                report.ingest.merge(result)
+                report.failed_feeds += bool(outcome.error)
+                self.poller.record(outcome, result.new)
+                unrecorded.discard(outcome.feed.name)
+        finally:
+            if unrecorded:  # cut short: the next cycle (or replica) polls them afresh
+                release_feeds(self.store, sorted(unrecorded), self.replica)
         health_alerts = self.poller.check_health()  # feed-health alerts go the same way
         report.queued = self.notify(report.ingest.changed_alerts + health_alerts)
         failpoint("before-send")
-        report.delivery = self.deliver()
-        log.info("cycle: %s", report.summary())
+        if not self.stopping.is_set():
+            report.delivery = self.deliver()
+        self.metrics.cycles.inc()
+        if self._registered:
+            replicas.heartbeat(self.store, self.replica)
+        log.info("cycle: %s", report.summary(), extra={"replica": self.replica})
         return report
 
+    def _store_articles(self, outcome) -> IngestResult:
+        """Ingest one feed's articles; a failure becomes that feed's error, not the cycle's."""
+        try:
+            return self.pipeline.ingest(outcome.articles)
+        except Exception as exc:
+            log.exception(
+                "feed %s: storing its articles failed",
+                outcome.feed.name,
+                extra={"feed": outcome.feed.name},
+            )
+            outcome.error = f"internal error while storing: {type(exc).__name__}: {exc}"
+            return IngestResult()
+
     def notify(self, alert_ids: list[str]) -> int:
+        """Write the outbox rows for changed alerts, and for any alert changed lately that
+        has none yet (a crash or a shutdown between storing and this step)."""
+        now = utcnow()
+        window = SWEEP if self._swept else timedelta(seconds=self.settings.delivery.max_age)
         with self.store.session() as session:
-            queued = enqueue(session, alert_ids, self.settings.routes, self.settings.delivery)
+            serialized(session)
+            recent = session.exec(select(AlertRow.id).where(AlertRow.updated >= now - window))
+            queued = enqueue(
+                session,
+                [*alert_ids, *recent.all()],
+                self.settings.routes,
+                self.settings.delivery,
+            )
             session.commit()
+        self._swept = now
+        self.metrics.queued.inc(queued)
         return queued
 
     def deliver(self) -> DeliveryReport:
-        return deliver(self.store, self.notifiers, self.settings.delivery)
+        sender = Sender(
+            owner=self.replica,
+            lease=self.lease,
+            metrics=self.metrics,
+            should_stop=self.stopping.is_set,
+        )
+        return deliver(self.store, self.notifiers, self.settings.delivery, sender)
+
+    def readiness(self) -> dict[str, str]:
+        """Problems that should keep traffic (and alerts) away from this replica; "" is fine."""
+        checks = {"store": "", "rules": ""}
+        try:
+            with self.store.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            first = (str(exc).splitlines() or [""])[0]
+            checks["store"] = f"unreachable: {type(exc).__name__}: {first}"
+        if not self.matcher.rules:
+            checks["rules"] = "no rules loaded"
+        return checks
 
     def close(self) -> None:
+        if self._registered:
+            try:
+                replicas.stopped(self.store, self.replica)
+            except Exception:  # the store may be the reason we stop; say so, stop anyway
+                log.exception("could not record a clean stop")
         for notifier in self.notifiers.values():
             close = getattr(notifier, "close", None)
             if close is not None:

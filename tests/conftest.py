@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import io
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from monitor.config import FeedConfig, HttpConfig, Settings
 from monitor.notify.console import ConsoleNotifier
@@ -17,6 +20,12 @@ SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
 SEED_FILES = sorted(SEEDS.glob("0*.txt"))
 
+POSTGRES_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL")
+POSTGRES_SKIP = (
+    "PostgreSQL tests skipped: set MONITOR_TEST_POSTGRES_URL, e.g. "
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test (.ci/run does)"
+)
+
 
 @pytest.fixture
 def seed_server() -> Iterator[LocalServer]:
@@ -28,6 +37,23 @@ def seed_server() -> Iterator[LocalServer]:
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'monitor.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema per test, dropped afterwards, so runs never see each
+    other's rows or tables; the test is skipped where MONITOR_TEST_POSTGRES_URL is unset."""
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIP)
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def make_settings(db_url: str, feeds: list[FeedConfig], **extra) -> Settings:

@@ -7,7 +7,7 @@ httpx client, redirects, headers and timeouts are exercised as they are in produ
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +18,9 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # A body sent piece by piece (a slow server): ``length`` is its declared Content-Length.
+    stream: Iterator[bytes] | None = None
+    length: int = 0
 
 
 @dataclass
@@ -68,10 +71,20 @@ class LocalServer:
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                length = reply.length if reply.stream is not None else len(reply.body)
+                self.send_header("Content-Length", str(length))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command == "HEAD":
+                    return
+                if reply.stream is None:
                     self.wfile.write(reply.body)
+                    return
+                try:
+                    for piece in reply.stream:
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on us, as a shutting-down poller does
 
             do_GET = do_POST = do_HEAD = _handle
 

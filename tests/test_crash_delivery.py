@@ -8,30 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, SEEDS
-from tests.httpserver import LocalServer, Reply, Request
-
-
-class Hook:
-    """A webhook receiver that, like an idempotent API, remembers the keys it has seen."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, request: Request) -> Reply:
-        key = {k.lower(): v for k, v in request.headers.items()}.get("idempotency-key", "")
-        with self.lock:
-            self.received.append((key, json.loads(request.body)))
-        return Reply(200, b"{}", {"Content-Type": "application/json"})
-
-    def keys(self) -> list[str]:
-        return [key for key, _ in self.received]
+from tests.daemons import Hook
+from tests.httpserver import LocalServer
 
 
 def write_config(tmp_path: Path, hook_url: str) -> Path:

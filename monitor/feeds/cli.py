@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from monitor.config import FeedConfig, Settings
 from monitor.feeds.opml import OPMLError, Subscription, export_opml, parse_opml
-from monitor.feeds.registry import FeedExistsError, add_feed, all_feeds, ensure_columns, remove_feed
+from monitor.feeds.registry import FeedExistsError, add_feed, all_feeds, remove_feed
 from monitor.feeds.safety import UnsafeURLError, check_url, parse_networks
 from monitor.store import Store
 from monitor.store.tables import FeedState
@@ -32,9 +32,7 @@ def _settings(obj: Any) -> Settings:
 
 
 def _store(obj: Any, db: str | None) -> Store:
-    store = Store(db or _settings(obj).database_url)
-    ensure_columns(store)
-    return store
+    return Store(db or _settings(obj).database_url)
 
 
 @click.group()

@@ -9,6 +9,7 @@ SSRF guard on every request, redirects included.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,10 @@ class FetchError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class FetchCancelled(FetchError):
+    """The daemon is stopping: the response was dropped before it was complete."""
 
 
 class UnsafeURLFetchError(FetchError):
@@ -93,6 +98,7 @@ def fetch(
     etag: str = "",
     last_modified: str = "",
     deadline: float = 60.0,
+    cancel: threading.Event | None = None,
 ) -> FetchResult:
     """Fetch a feed, raising :class:`FetchError` with a readable reason on any failure."""
     if feed.path is not None:
@@ -102,7 +108,7 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    return get(client, url or feed.url or "", max_bytes, headers, deadline)
+    return get(client, url or feed.url or "", max_bytes, headers, deadline, cancel)
 
 
 def get(
@@ -111,8 +117,12 @@ def get(
     max_bytes: int,
     headers: dict[str, str] | None = None,
     deadline: float = 60.0,
+    cancel: threading.Event | None = None,
 ) -> FetchResult:
-    """GET ``url`` with the caps above; 304 is a result, any other status >= 400 an error."""
+    """GET ``url`` with the caps above; 304 is a result, any other status >= 400 an error.
+
+    ``cancel`` is looked at between chunks, so a shutdown need not wait out a slow body.
+    """
     started = time.monotonic()
     try:
         with client.stream("GET", url, headers=headers or {}) as response:
@@ -136,6 +146,8 @@ def get(
                     raise FetchError(f"response is over the cap of {max_bytes} bytes")
                 if time.monotonic() - started > deadline:
                     raise FetchError(f"response took longer than {deadline:g}s")
+                if cancel is not None and cancel.is_set():
+                    raise FetchCancelled("shutting down: response dropped")
                 chunks.append(chunk)
             body = b"".join(chunks)
             return FetchResult(status, str(response.url), body, dict(response.headers), moved)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import inspect, literal, text
 from sqlmodel import select
 
 from monitor.config import FeedConfig, Settings
@@ -21,36 +20,6 @@ log = logging.getLogger(__name__)
 
 class FeedExistsError(ValueError):
     """A feed with that name or address is already configured or stored."""
-
-
-def ensure_columns(store: Store) -> None:
-    """Add ``feeds`` columns that a store created by an older version lacks.
-
-    ``create_all`` creates missing tables but never alters existing ones, so without this a
-    database from before feed management would fail on its first query.
-    """
-    engine = store.engine
-    existing = {c["name"] for c in inspect(engine).get_columns(FeedState.__tablename__)}
-    table = FeedState.__table__
-    missing = [c for c in table.columns if c.name not in existing]
-    if not missing:
-        return
-    with engine.begin() as connection:
-        for column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            clause = ""
-            default = column.default.arg if column.default is not None else None
-            if default is not None and not callable(default):
-                value = literal(default).compile(
-                    dialect=engine.dialect, compile_kwargs={"literal_binds": True}
-                )
-                clause = f" DEFAULT {value}"
-                if not column.nullable:
-                    clause += " NOT NULL"
-            connection.execute(
-                text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
-            )
-            log.info("store: added column feeds.%s", column.name)
 
 
 def stored_feed(state: FeedState) -> FeedConfig | None:

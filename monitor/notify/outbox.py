@@ -14,8 +14,8 @@ sends; the row's key is the idempotency key a channel can use to drop a second c
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -24,6 +24,13 @@ from monitor.alerts import load_alert
 from monitor.config import DeliveryConfig, RouteConfig
 from monitor.dates import as_utc
 from monitor.failpoints import failpoint
+from monitor.leases import (
+    claim_notifications,
+    new_replica_id,
+    release_notifications,
+    still_mine,
+)
+from monitor.metrics import Metrics
 from monitor.models import AlertView
 from monitor.notify.base import Message, Notifier, NotifyError
 from monitor.notify.routes import routes_for
@@ -210,20 +217,45 @@ def build_message(session: Session, row: NotificationRow) -> Message:
     )
 
 
+@dataclass(slots=True)
+class Sender:
+    """Who delivers, and for how long a claimed row is theirs (see :mod:`monitor.leases`)."""
+
+    owner: str = field(default_factory=new_replica_id)
+    lease: timedelta = timedelta(minutes=5)
+    metrics: Metrics | None = None
+    should_stop: Callable[[], bool] = lambda: False
+
+
 def deliver(
-    store: Store, notifiers: Mapping[str, Notifier], delivery: DeliveryConfig | None = None
+    store: Store,
+    notifiers: Mapping[str, Notifier],
+    delivery: DeliveryConfig | None = None,
+    sender: Sender | None = None,
 ) -> DeliveryReport:
-    """Send every due pending notification, oldest first, recording each outcome."""
+    """Send every due pending notification this replica can claim, oldest first, recording
+    each outcome. A row another replica holds is left to it."""
     delivery = delivery or DeliveryConfig()
+    sender = sender or Sender()
     report = DeliveryReport()
+    claim = claim_notifications(store, sender.owner, utcnow(), sender.lease)
+    if claim.taken_over:
+        log.warning("took over %d send(s) from a replica whose lease expired", claim.taken_over)
+        if sender.metrics:
+            sender.metrics.leases_taken_over.inc(claim.taken_over)
     with store.session() as session:
         due = session.exec(
             select(NotificationRow)
-            .where(NotificationRow.state == "pending", NotificationRow.next_attempt <= utcnow())
+            .where(col(NotificationRow.key).in_(claim.names))
             .order_by(NotificationRow.id)
         ).all()
-    for row in due:
+    for n, row in enumerate(due):
+        if sender.should_stop():  # the rest stay pending for the next start or replica
+            release_notifications(store, [r.key for r in due[n:]], sender.owner)
+            break
         with store.session() as session:
+            if not still_mine(session, row, sender.owner, utcnow() + sender.lease):
+                continue
             message = build_message(session, row)
         notifier = notifiers.get(row.channel)
         row.attempts += 1
@@ -236,13 +268,31 @@ def deliver(
         except NotifyError as exc:
             _failed(row, str(exc), exc.retryable, exc.retry_after, delivery, report)
         except Exception as exc:  # a channel bug must not stop the others
-            log.exception("channel %s raised on notification %s", row.channel, row.key)
+            log.exception(
+                "channel %s raised on notification %s",
+                row.channel,
+                row.key,
+                extra={"channel": row.channel, "notification": row.key},
+            )
             _failed(row, f"{type(exc).__name__}: {exc}", True, None, delivery, report)
         else:
             failpoint("after-send")
             row.state, row.sent, row.last_error = "sent", utcnow(), ""
             report.sent += 1
-            log.info("notification %s sent to %s", row.key, row.channel)
+            log.info(
+                "notification %s sent to %s",
+                row.key,
+                row.channel,
+                extra={"channel": row.channel, "notification": row.key, "story": row.story_id},
+            )
+        if sender.metrics:
+            outcome = "sent" if row.state == "sent" else row.state
+            outcome = "retrying" if outcome == "pending" else outcome
+            sender.metrics.deliveries.labels(row.channel, outcome).inc()
+            if row.sent is not None:
+                waited = (as_utc(row.sent) - as_utc(row.created)).total_seconds()
+                sender.metrics.delivery_latency.labels(row.channel).observe(max(waited, 0.0))
+        row.lease_owner, row.lease_until = "", None
         with store.session() as session:
             session.add(row)
             session.commit()
@@ -270,6 +320,7 @@ def _failed(
             row.attempts,
             delay,
             error,
+            extra={"channel": row.channel, "notification": row.key},
         )
     else:
         row.state = "failed"
@@ -280,6 +331,7 @@ def _failed(
             row.channel,
             row.attempts,
             error,
+            extra={"channel": row.channel, "notification": row.key},
         )
 
 

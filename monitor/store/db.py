@@ -1,4 +1,8 @@
-"""Engine and sessions for the store URL; SQLite files get their folder and WAL mode."""
+"""Engine and sessions for the store URL; SQLite files get their folder and WAL mode.
+
+Opening a Store brings its schema to the newest migration (monitor.store.migrate), so every
+command and the daemon work on the schema the code expects; at head that costs one query.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,48 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from monitor.store import tables  # noqa: F401  (registers the tables)
+from monitor.store import (
+    migrate,
+    tables,  # noqa: F401  (registers the tables)
+)
 
 
 class StoreError(RuntimeError):
     """The store cannot be opened or reached."""
 
 
+def open_engine(url: str) -> Engine:
+    """An engine for the store URL, without touching the schema (``monitor db`` needs that).
+
+    A SQLite file gets its folder, a 30 s busy timeout and WAL mode, so the daemon and a
+    command can use it at once; other databases get pre-ping, to survive server restarts.
+    """
+    parsed = make_url(url)
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
-        parsed = make_url(url)
-        kwargs: dict = {}
-        if parsed.get_backend_name() == "sqlite":
-            database = parsed.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(url, **kwargs)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        SQLModel.metadata.create_all(self.engine)
+        self.engine: Engine = open_engine(url)
+        try:
+            migrate.upgrade(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -157,3 +157,17 @@ class ReplicaRow(SQLModel, table=True):
     heartbeat: datetime = Field(default_factory=utcnow)
     stopped: datetime | None = None
     clean: bool = False
+
+
+class ForgottenRow(SQLModel, table=True):
+    """What remains of an article deleted by retention: enough to know it if a feed still
+    lists it, so a pruned item never comes back as news."""
+
+    __tablename__ = "forgotten"
+    __table_args__ = (Index("ix_forgotten_feed_external_id", "feed", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed: str = ""
+    external_id: str = ""
+    canonical_url: str = Field(default="", index=True)
+    content_hash: str = Field(default="", index=True)
+    pruned: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,165 @@
+"""What an operator sees of a running daemon: /metrics after the seed run, /healthz and
+/readyz (which fails while the store is unreachable), JSON logs without secrets, and a crash
+loop that shows instead of hiding behind restarts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
+from sqlmodel import func, select
+
+from monitor.store import Store
+from monitor.store.tables import ArticleRow, StoryRow
+from tests.conftest import ROOT
+from tests.daemons import DaemonProcess, write_config
+from tests.httpserver import LocalServer, Reply
+from tests.tcpproxy import TcpProxy
+
+DEFAULT_CONFIG = ROOT / "config" / "monitor.yaml"
+LABOR, OIL = "dprk-overseas-labor", "dprk-oil-transfer"
+
+
+def scrape(url: str) -> dict[tuple[str, frozenset], float]:
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def until(check, timeout: float = 30, every: float = 0.1):
+    """Ask again until ``check()`` is truthy (a condition, not a guess at how long it takes)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(every)
+    return result
+
+
+def test_metrics_after_the_seed_run_count_what_happened(tmp_path):
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    started = time.time()
+    daemon = DaemonProcess(DEFAULT_CONFIG, tmp_path, MONITOR_DATABASE_URL=db)
+    try:
+        url = daemon.server_url()
+        daemon.wait_for(r"cycle: polled 2 feed")
+        samples = scrape(url)
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"store": "ok", "rules": "ok", "scheduler": "ok"}
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()
+    store = Store(db)
+    with store.session() as session:
+        articles = session.exec(select(func.count()).select_from(ArticleRow)).one()
+        stories = session.exec(select(func.count()).select_from(StoryRow)).one()
+    store.close()
+    for feed in ("daily-ledger", "global-wire"):
+        assert value(samples, "monitor_polls_total", feed=feed) == 1
+        assert value(samples, "monitor_poll_errors_total", feed=feed) == 0
+        assert value(samples, "monitor_poll_duration_seconds_count", feed=feed) == 1
+        polled = value(samples, "monitor_last_successful_poll_timestamp_seconds", feed=feed)
+        assert started <= polled <= time.time()
+    assert value(samples, "monitor_articles_ingested_total") == articles == 8
+    assert value(samples, "monitor_stories_total") == stories
+    assert value(samples, "monitor_rule_matches_total", rule=LABOR) == 2
+    assert value(samples, "monitor_rule_matches_total", rule=OIL) == 1
+    assert value(samples, "monitor_alerts_total", rule=LABOR) == 1
+    assert value(samples, "monitor_alerts_total", rule=OIL) == 1
+    assert value(samples, "monitor_alert_citations_total", rule=LABOR) == 2
+    # One message to the console holds both of the story's alerts.
+    assert value(samples, "monitor_deliveries_total", channel="console", outcome="sent") == 1
+    assert value(samples, "monitor_deliveries_total", channel="console", outcome="failed") == 0
+    assert value(samples, "monitor_delivery_latency_seconds_count", channel="console") == 1
+    assert value(samples, "monitor_rules_loaded") == 3
+    assert value(samples, "monitor_cycles_total") == 1
+
+
+def test_readyz_fails_while_the_store_is_unreachable(tmp_path, pg_url):
+    proxy = TcpProxy((make_url(pg_url).host or "127.0.0.1", make_url(pg_url).port or 5432))
+    proxy.start()
+    through = make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False)
+    daemon = DaemonProcess(
+        DEFAULT_CONFIG, tmp_path, MONITOR_DATABASE_URL=through, MONITOR_TICK="1"
+    )
+    try:
+        url = daemon.server_url()
+        until(lambda: httpx.get(f"{url}/readyz").status_code == 200)
+        proxy.cut()
+        down = until(lambda: (r := httpx.get(f"{url}/readyz")).status_code == 503 and r)
+        assert down.json()["checks"]["store"].startswith("unreachable: OperationalError")
+        assert down.json()["checks"]["rules"] == "ok"
+        assert httpx.get(f"{url}/healthz").status_code == 200  # alive, only not ready
+        daemon.wait_for("cycle failed")  # the daemon keeps running and says why
+        failures = value(scrape(url), "monitor_cycle_failures_total")
+        assert failures >= 1
+        proxy.start()
+        until(lambda: httpx.get(f"{url}/readyz").status_code == 200)
+        daemon.wait_for(r"cycle: polled")  # and works again once the store is back
+        assert daemon.stop() == 0, daemon.text()
+    finally:
+        daemon.kill()
+        proxy.cut()
+
+
+def test_json_logs_carry_ids_and_never_a_secret(tmp_path):
+    secret_path = "/services/T0SECRET/B0SECRET/abcdefSECRETxyz"
+    with LocalServer() as server:
+        server.handlers[secret_path] = lambda _r: Reply(404, b"no_service")
+        config = write_config(
+            tmp_path / "monitor.yaml",
+            [{"name": "daily-ledger", "path": str(ROOT / "seeds/feeds/daily-ledger.rss")}],
+            channels={"desk": {"type": "slack", "webhook_url_env": "TEST_SLACK_URL"}},
+            routes=[{"channels": ["desk"]}],
+        )
+        db = f"sqlite:///{tmp_path / 'j.db'}"
+        daemon = DaemonProcess(
+            config,
+            tmp_path,
+            MONITOR_DATABASE_URL=db,
+            MONITOR_LOG_FORMAT="json",
+            TEST_SLACK_URL=server.url(secret_path),
+        )
+        try:
+            daemon.wait_for(r"failed for good|rejected")
+            daemon.wait_for(r"cycle: polled")
+            assert daemon.stop() == 0
+        finally:
+            daemon.kill()
+    lines = [json.loads(line) for line in daemon.text().splitlines()]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    matched = [line for line in lines if "matched rule" in line["message"]]
+    assert matched and {"rule", "story", "article"} <= matched[0].keys()
+    sent = [line for line in lines if line.get("channel") == "desk"]
+    assert sent, lines
+    assert "SECRET" not in daemon.text()
+
+
+def test_a_crash_loop_shows_in_the_logs_and_the_metrics(tmp_path):
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    for _ in range(2):  # two lives that die mid-cycle, as a crash would
+        dying = DaemonProcess(
+            DEFAULT_CONFIG, tmp_path, MONITOR_DATABASE_URL=db, MONITOR_FAILPOINT="after-claim"
+        )
+        assert dying.process.wait(timeout=60) == -9
+    daemon = DaemonProcess(DEFAULT_CONFIG, tmp_path, MONITOR_DATABASE_URL=db)
+    try:
+        found = daemon.wait_for(r"(\d+) daemon life/lives in the last hour ended without a clean")
+        assert found.group(1) == "2"
+        daemon.wait_for(r"freed \d+ lease")  # the dead lives' feeds are not left waiting
+        url = daemon.server_url()
+        assert value(scrape(url), "monitor_unclean_exits_recent") == 2
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()

@@ -1,0 +1,93 @@
+"""Retention: `monitor db prune` deletes old articles no alert cites, keeps alerts and their
+sources, and a pruned item that a feed still lists does not come back as news."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
+from sqlmodel import func, select
+
+from monitor.cli import cli
+from monitor.pipeline import Pipeline
+from monitor.replay import read_articles
+from monitor.retention import prune
+from monitor.rules import Matcher
+from monitor.rules.parse import valid_rules
+from monitor.store import Store
+from monitor.store.tables import (
+    AlertRow,
+    ArticleRow,
+    CitationRow,
+    ForgottenRow,
+    StoryRow,
+    utcnow,
+)
+from tests.conftest import RULES, SEED_FILES
+from tests.daemons import filler_rss
+
+
+def articles():
+    """The two seed reports (cited by alerts) and three unrelated ones (cited by none)."""
+    from monitor.feeds.parse import parse_feed
+
+    found = [a for path in SEED_FILES for a in read_articles(path)]
+    parsed = parse_feed(filler_rss(7), "https://town7.example/feed", {}, "town-7", "Town 7")
+    return found + parsed.articles
+
+
+@pytest.fixture
+def aged_store(db_url):
+    """A store whose every article and story was fetched 100 days ago."""
+    store = Store(db_url)
+    Pipeline(store, Matcher(valid_rules(RULES))).ingest(articles())
+    old = utcnow() - timedelta(days=100)
+    with store.session() as session:
+        session.execute(update(ArticleRow).values(fetched=old, dated=old))
+        session.execute(update(StoryRow).values(first_published=old, last_published=old))
+        session.commit()
+    yield store
+    store.close()
+
+
+def count(store: Store, table) -> int:
+    with store.session() as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def test_prune_keeps_what_alerts_cite_and_forgets_the_rest(aged_store):
+    cited_before = count(aged_store, CitationRow)
+    assert count(aged_store, ArticleRow) == 5 and cited_before == 3
+    dry = prune(aged_store, timedelta(days=90), dry_run=True)
+    assert dry.articles == 3 and count(aged_store, ArticleRow) == 5  # a dry run deletes nothing
+    report = prune(aged_store, timedelta(days=90))
+    assert report.articles == 3
+    assert report.stories == 3  # the filler items' own stories, now empty
+    assert count(aged_store, ArticleRow) == 2  # the two cited seed reports
+    assert count(aged_store, CitationRow) == cited_before
+    assert count(aged_store, AlertRow) == 2
+    assert count(aged_store, ForgottenRow) == 3
+    assert prune(aged_store, timedelta(days=90)).articles == 0  # nothing left to do
+    # The feed still lists the pruned items: they are known, not news.
+    again = Pipeline(aged_store, Matcher(valid_rules(RULES))).ingest(articles())
+    assert again.new == 0 and again.duplicates == 5
+
+
+def test_prune_spares_what_is_younger_than_the_cutoff(aged_store):
+    assert prune(aged_store, timedelta(days=120)).articles == 0
+    with pytest.raises(ValueError, match="at least 1 day"):
+        prune(aged_store, timedelta(hours=2))
+
+
+def test_db_prune_command(aged_store, db_url):
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["db", "prune", "--older-than", "90d", "--dry-run", "--db", db_url])
+    assert dry.exit_code == 0, dry.output
+    assert "would delete 3 article(s)" in dry.output
+    done = runner.invoke(cli, ["db", "prune", "--older-than", "90d", "--db", db_url])
+    assert done.exit_code == 0, done.output
+    assert "deleted 3 article(s)" in done.output
+    bad = runner.invoke(cli, ["db", "prune", "--older-than", "soon", "--db", db_url])
+    assert bad.exit_code == 2 and "not a duration" in bad.output
