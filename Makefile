@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench image-check clean
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ bench: install
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/poll.py
+
+# The container image, built without a Docker engine (buildah + a debootstrap base; needs root).
+# Depends on install for hadolint, which it adds to .venv.
+image-check: install
+	bash .ci/image-check
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -87,3 +87,14 @@ def test_config_show_redacts_secrets(tmp_path, monkeypatch):
     assert shown["channels"]["hook"]["secret"] == "**********"
     assert shown["database_url"] == "postgresql+psycopg://app:***@db:5432/monitor"
     assert shown["routes"][0]["channels"] == ["hook"]
+
+
+def test_the_production_example_is_a_valid_config(monkeypatch):
+    """The example operators copy must load as it stands (its secrets come from the env)."""
+    from tests.conftest import ROOT
+
+    settings = load_settings(ROOT / "config" / "production.example.yaml")
+    assert settings.server.host == "0.0.0.0" and settings.log_format == "json"
+    assert settings.retention.articles == 90 * 86400
+    assert set(settings.channels) == {"analysts-slack", "analysts-mail"}
+    assert settings.channels["analysts-slack"].token is None  # named, never written there
