@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -80,3 +81,13 @@ class ConsoleCapture:
         self.buffer.seek(0)
         self.buffer.truncate()
         return out
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A CLI test installs the command's log handler on the root logger; without this it
+    stays, and later tests' log lines land on the terminal between pytest's dots."""
+    handlers, level = logging.root.handlers[:], logging.root.level
+    yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)

@@ -19,6 +19,8 @@ from monitor.store import (
     tables,  # noqa: F401  (registers the tables)
 )
 
+CONNECT_TIMEOUT = 10  # seconds
+
 
 class StoreError(RuntimeError):
     """The store cannot be opened or reached."""
@@ -39,6 +41,9 @@ def open_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            # A server that drops packets must fail /readyz and a cycle, not hang them.
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
