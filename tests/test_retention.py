@@ -91,3 +91,25 @@ def test_db_prune_command(aged_store, db_url):
     assert "deleted 3 article(s)" in done.output
     bad = runner.invoke(cli, ["db", "prune", "--older-than", "soon", "--db", db_url])
     assert bad.exit_code == 2 and "not a duration" in bad.output
+
+
+def test_the_daemon_prunes_on_its_own_schedule(aged_store, db_url, tmp_path):
+    from tests.conftest import ROOT
+    from tests.daemons import DaemonProcess
+
+    aged_store.close()
+    daemon = DaemonProcess(
+        ROOT / "config" / "monitor.yaml",
+        tmp_path,
+        MONITOR_DATABASE_URL=db_url,
+        MONITOR_RETENTION__INTERVAL="1",
+    )
+    try:
+        found = daemon.wait_for(r"retention: deleted (\d+) article")
+        assert found.group(1) == "3"
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()
+    store = Store(db_url)
+    assert count(store, ArticleRow) == 2 + 8  # the cited pair, and the seed feeds' 8 new items
+    store.close()
