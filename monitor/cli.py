@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -129,6 +130,32 @@ def run(ctx: Context, once: bool) -> None:
     from monitor.daemon import Daemon
 
     Daemon(service).run()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The status as one JSON object.")
+@click.option("--db", help="Store URL [default: the config's database_url].")
+@click.pass_obj
+def status(ctx: Context, as_json: bool, db: str | None) -> None:
+    """The deployment as the store sees it: daemon lives (running, stopped, gone), the
+    leases each holds, feeds failing, and the outbox.
+
+    \b
+    Example:
+        monitor status --db postgresql+psycopg://monitor@db.internal/monitor
+    """
+    from monitor.status import status_lines, store_status
+
+    settings = ctx.settings
+    store = Store(db or settings.database_url)
+    try:
+        found = store_status(store, timedelta(seconds=max(3 * settings.tick, 60)))
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(found.to_json()))
+    else:
+        click.echo("\n".join(status_lines(found)))
 
 
 @cli.command()

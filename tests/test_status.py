@@ -1,0 +1,50 @@
+"""`monitor status`: the daemon lives, their leases and the outbox, as the store has them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.leases import claim_feeds, ensure_feed_rows
+from monitor.store import Store
+from monitor.store.tables import NotificationRow, ReplicaRow, utcnow
+
+
+def test_status_tells_running_stopped_and_gone_lives_and_the_outbox(db_url):
+    store = Store(db_url)
+    now = utcnow()
+    with store.session() as session:
+        session.add(ReplicaRow(id="host:1:run", started=now, heartbeat=now))
+        session.add(
+            ReplicaRow(
+                id="host:2:kill",
+                started=now - timedelta(hours=1),
+                heartbeat=now - timedelta(minutes=30),
+            )
+        )
+        session.add(
+            ReplicaRow(id="host:3:done", started=now, heartbeat=now, stopped=now, clean=True)
+        )
+        session.add(NotificationRow(key="a", story_id="s", channel="c", state="pending"))
+        session.add(NotificationRow(key="b", story_id="s", channel="c", state="failed"))
+        session.commit()
+    ensure_feed_rows(store, [("one", "https://example.org/1"), ("two", "https://example.org/2")])
+    claim_feeds(store, ["one", "two"], "host:1:run", now, timedelta(minutes=5))
+    store.close()
+
+    result = CliRunner().invoke(cli, ["status", "--json", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    lives = {life["id"]: life for life in found["lives"]}
+    assert lives["host:1:run"]["state"] == "running" and lives["host:1:run"]["feeds_held"] == 2
+    assert lives["host:2:kill"]["state"] == "gone"
+    assert lives["host:3:done"]["state"] == "stopped"
+    assert found["outbox"] == {"pending": 1, "failed": 1}
+    assert found["schema"] == found["head"] and found["feeds"] == 2
+
+    text = CliRunner().invoke(cli, ["status", "--db", db_url]).output
+    assert "host:1:run  running" in text and "holds 2 feed(s)" in text
+    assert "outbox    1 failed, 1 pending (oldest pending since" in text
