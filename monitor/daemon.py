@@ -94,7 +94,16 @@ class Daemon:
         settings = self.service.settings
         self.service.start()
         if self.server is not None:
-            self.server.start()
+            try:
+                self.server.start()
+            except OSError as exc:
+                self._close()
+                where = f"{settings.server.host}:{settings.server.port}"
+                raise SystemExit(
+                    f"Error: cannot serve /healthz, /readyz and /metrics on {where}: "
+                    f"{exc.strerror or exc}; set server.port (MONITOR_SERVER__PORT; 0 picks a "
+                    "free port) or server.enabled: false"
+                ) from None
             log.info("serving /healthz, /readyz and /metrics on %s", self.server.url)
         self.scheduler.add_job(
             self._tick,

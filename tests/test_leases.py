@@ -119,3 +119,47 @@ def test_the_leases_of_a_dead_replica_are_freed_at_once(store):
     assert release_owners(store, ["dead"]) == 2
     assert claim_feeds(store, ["x"], "alive", now, LEASE).names == ["x"]
     assert claim_notifications(store, "alive", now, LEASE).names == ["k"]
+
+
+def test_a_source_arriving_while_another_replica_sends_is_not_lost(store):
+    """Replica a has claimed the story's first message and is sending it; replica b meanwhile
+    stores the second report. b must not fold the new source into the row a is sending (a
+    sends what it read), so the new source goes out in a message of its own."""
+    from monitor.config import RouteConfig
+    from monitor.notify.outbox import Sender, deliver, enqueue
+    from monitor.pipeline import Pipeline
+    from monitor.replay import read_articles
+    from monitor.rules import Matcher
+    from monitor.rules.parse import valid_rules
+    from tests.conftest import RULES, SEED_FILES
+
+    first, second = (read_articles(path)[0] for path in SEED_FILES)
+    pipeline = Pipeline(store, Matcher(valid_rules(RULES)))
+    routes = [RouteConfig(channels=["c"], group_interval=0)]
+
+    def queue(article) -> None:
+        changed = pipeline.ingest([article]).changed_alerts
+        with store.session() as session:
+            enqueue(session, changed, routes)
+            session.commit()
+
+    queue(first)
+    assert claim_notifications(store, "a", utcnow(), LEASE).names  # a is sending it now
+    queue(second)  # b's work, while a's send is in flight
+
+    class Channel:
+        def __init__(self) -> None:
+            self.sources: list[tuple[str, str]] = []
+
+        def send(self, message) -> None:
+            for alert in message.alerts:
+                self.sources += [(alert.rule, c.id) for c in message.fresh(alert)]
+
+    channel = Channel()
+    deliver(store, {"c": channel}, sender=Sender(owner="a"))
+    deliver(store, {"c": channel}, sender=Sender(owner="b"))
+    rules = sorted(rule for rule, _ in channel.sources)
+    assert rules == ["dprk-oil-transfer", "dprk-overseas-labor", "dprk-overseas-labor"], (
+        channel.sources
+    )
+    assert len(set(channel.sources)) == 3

@@ -163,3 +163,30 @@ def test_a_crash_loop_shows_in_the_logs_and_the_metrics(tmp_path):
         assert daemon.stop() == 0
     finally:
         daemon.kill()
+
+
+def test_a_taken_port_is_one_clear_error(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+            "MONITOR_SERVER__PORT": str(port),
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "monitor", "-c", str(DEFAULT_CONFIG), "run"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot serve /healthz, /readyz and /metrics on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from monitor.alerts import load_alert
@@ -88,19 +89,25 @@ def _fold(
 ) -> bool:
     """Add an alert's revisions to the untried row of the same kind, or write a new row.
 
-    Returns True when a new row was written.
+    A row some replica has claimed is being sent with the content it had when claimed, so it
+    is not folded into; the row is locked while it is folded into, so no replica claims it
+    halfway (see :mod:`monitor.leases`). Returns True when a new row was written.
     """
     scope = "" if kind == "digest" else story
     pending = None
     if state == "pending":
+        now = utcnow()
         pending = session.exec(
-            select(NotificationRow).where(
+            select(NotificationRow)
+            .where(
                 NotificationRow.story_id == scope,
                 NotificationRow.channel == channel,
                 NotificationRow.kind == kind,
                 NotificationRow.state == "pending",
                 NotificationRow.attempts == 0,
+                or_(col(NotificationRow.lease_until).is_(None), NotificationRow.lease_until < now),
             )
+            .with_for_update()
         ).first()
     if pending is not None:
         alerts = dict(pending.alerts or {})
@@ -198,13 +205,15 @@ def enqueue(
 def build_message(session: Session, row: NotificationRow) -> Message:
     alerts: list[AlertView] = []
     new_sources: dict[str, list[str]] = {}
-    for alert_id, (since, _) in (row.alerts or {}).items():
+    for alert_id, (since, upto) in (row.alerts or {}).items():
         alert = load_alert(session, alert_id)
         if alert is None:
             continue
         alerts.append(alert)
         by_arrival = sorted(alert.citations, key=lambda c: c.seq)
-        new_sources[alert_id] = [c.id for c in by_arrival[since:]]
+        # Only the row's own revisions: later ones belong to a later row, which would
+        # announce them a second time (a retried row, or one another replica was sending).
+        new_sources[alert_id] = [c.id for c in by_arrival[since:upto]]
     headline = alerts[0].headline if alerts and row.kind != "digest" else "Digest"
     return Message(
         key=row.key,
@@ -292,11 +301,28 @@ def deliver(
             if row.sent is not None:
                 waited = (as_utc(row.sent) - as_utc(row.created)).total_seconds()
                 sender.metrics.delivery_latency.labels(row.channel).observe(max(waited, 0.0))
-        row.lease_owner, row.lease_until = "", None
-        with store.session() as session:
-            session.add(row)
-            session.commit()
+        _record(store, row)
     return report
+
+
+def _record(store: Store, row: NotificationRow) -> None:
+    """Write a send's outcome, and only that: the row's content is not this sender's to
+    write back (it was read before the send)."""
+    with store.session() as session:
+        session.execute(
+            update(NotificationRow)
+            .where(col(NotificationRow.id) == row.id)
+            .values(
+                state=row.state,
+                attempts=row.attempts,
+                next_attempt=row.next_attempt,
+                last_error=row.last_error,
+                sent=row.sent,
+                lease_owner="",
+                lease_until=None,
+            )
+        )
+        session.commit()
 
 
 def _failed(
