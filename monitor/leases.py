@@ -8,7 +8,7 @@ only until they expire; then any other takes them over.
 
 Work that must see every earlier write (a new article's story, an alert's outbox rows) is
 serialized instead, by :func:`serialized`: a transaction-scoped advisory lock on PostgreSQL,
-the write lock itself on SQLite.
+the file's write lock, taken up front, on SQLite.
 """
 
 from __future__ import annotations
@@ -37,9 +37,17 @@ def new_replica_id() -> str:
 
 
 def serialized(session: Session) -> None:
-    """Hold the ingest lock until the session's transaction ends (PostgreSQL only)."""
-    if session.get_bind().dialect.name == "postgresql":
+    """Hold the ingest lock until the session's transaction ends.
+
+    Call it first in the transaction. On SQLite a write that changes nothing takes the
+    file's write lock at once: with the driver's deferred BEGIN, two processes could each read
+    the same state first and then both write what follows from it.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE replicas SET pid = pid WHERE 0"))
 
 
 @dataclass(slots=True)

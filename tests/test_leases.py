@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -163,3 +164,47 @@ def test_a_source_arriving_while_another_replica_sends_is_not_lost(store):
         channel.sources
     )
     assert len(set(channel.sources)) == 3
+
+
+def _ingest_at_the_barrier(url: str, path: str, barrier) -> None:
+    from monitor.pipeline import Pipeline
+    from monitor.replay import read_articles
+    from monitor.rules import Matcher
+    from monitor.rules.parse import valid_rules
+    from tests.conftest import RULES
+
+    store = Store(url)
+    pipeline = Pipeline(store, Matcher(valid_rules(RULES)))
+    articles = read_articles(Path(path))
+    barrier.wait()
+    pipeline.ingest(articles)
+    store.close()
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_two_processes_storing_one_story_at_once_make_one_story(store, attempt):
+    """Each process stores one of the seed reports at the same instant; without turns taken
+    both would find no story yet and start one each."""
+    import multiprocessing
+
+    from monitor.store.tables import AlertRow, StoryRow
+    from tests.conftest import SEED_FILES
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    workers = [
+        context.Process(target=_ingest_at_the_barrier, args=(store.url, str(p), barrier))
+        for p in SEED_FILES
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    with store.session() as session:
+        assert len(session.exec(select(StoryRow)).all()) == 1
+        alerts = session.exec(select(AlertRow)).all()
+    assert sorted((a.rule_id, a.revision) for a in alerts) == [
+        ("dprk-oil-transfer", 1),
+        ("dprk-overseas-labor", 2),
+    ]
