@@ -90,6 +90,15 @@ class Metrics:
             registry=r,
         )
         self.rules = Gauge("monitor_rules_loaded", "Rules in the live rule set.", registry=r)
+        self.failing_feeds = Gauge(
+            "monitor_feeds_failing", "Feeds whose last poll failed (after each cycle).", registry=r
+        )
+        self.outbox = Gauge(
+            "monitor_outbox",
+            "Notification rows by state (pending, failed, ...) after each cycle.",
+            ["state"],
+            registry=r,
+        )
         self.unclean_exits = Gauge(
             "monitor_unclean_exits_recent",
             "Daemon lives on this host that ended without a clean stop in the last hour.",

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import func, select
 
 from monitor import replicas
 from monitor.config import Settings
@@ -40,7 +40,7 @@ from monitor.rules import Matcher
 from monitor.rules.parse import valid_rules
 from monitor.rules.watch import RuleWatcher
 from monitor.store import Store
-from monitor.store.tables import AlertRow, utcnow
+from monitor.store.tables import AlertRow, FeedState, NotificationRow, utcnow
 from monitor.stories import StoryPolicy
 
 log = logging.getLogger(__name__)
@@ -167,10 +167,26 @@ class Service:
         if not self.stopping.is_set():
             report.delivery = self.deliver()
         self.metrics.cycles.inc()
+        self._gauges()
         if self._registered:
             replicas.heartbeat(self.store, self.replica)
         log.info("cycle: %s", report.summary(), extra={"replica": self.replica})
         return report
+
+    def _gauges(self) -> None:
+        """What a dashboard alerts on: failing feeds, and a backlog or failures in the outbox."""
+        with self.store.session() as session:
+            failing = session.exec(
+                select(func.count()).where(FeedState.consecutive_failures > 0)
+            ).one()
+            states = dict(
+                session.exec(
+                    select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
+                ).all()
+            )
+        self.metrics.failing_feeds.set(failing)
+        for state in ("pending", "failed", "sent", "silenced", "skipped"):
+            self.metrics.outbox.labels(state).set(states.get(state, 0))
 
     def _store_articles(self, outcome) -> IngestResult:
         """Ingest one feed's articles; a failure becomes that feed's error, not the cycle's."""

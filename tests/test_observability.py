@@ -84,6 +84,9 @@ def test_metrics_after_the_seed_run_count_what_happened(tmp_path):
     assert value(samples, "monitor_delivery_latency_seconds_count", channel="console") == 1
     assert value(samples, "monitor_rules_loaded") == 3
     assert value(samples, "monitor_cycles_total") == 1
+    assert value(samples, "monitor_outbox", state="sent") == 1
+    assert value(samples, "monitor_outbox", state="pending") == 0
+    assert value(samples, "monitor_feeds_failing") == 0
 
 
 def test_readyz_fails_while_the_store_is_unreachable(tmp_path, pg_url):
