@@ -108,8 +108,17 @@ def test_two_replicas_share_the_polls_and_send_once(tmp_path, pg_url):
     assert gaps_ok(farm) == []
     counts = [len(p) for p in farm.polls.values()]
     assert min(counts) >= 4, counts  # every feed about every interval, for a minute
-    agents = {agent for polls in farm.polls.values() for _, agent in polls}
-    assert {"monitor-test/a", "monitor-test/b"} <= agents  # both did some of the work
+    agents = Counter(agent for polls in farm.polls.values() for _, agent in polls)
+    assert {"monitor-test/a", "monitor-test/b"} <= set(agents)  # both did some of the work
+    gaps = [
+        b - a
+        for polls in farm.polls.values()
+        for a, b in itertools.pairwise(sorted(t for t, _ in polls))
+    ]
+    print(
+        f"polls per feed {min(counts)}-{max(counts)}, by replica {dict(agents)}, "
+        f"shortest gap {min(gaps):.1f}s"
+    )
     check_seed_announced(hook)
     assert stored_articles(pg_url) == expected_articles(farm)  # every item of every feed, once
 
