@@ -119,15 +119,17 @@ def claim_feeds(
     now: datetime,
     lease: timedelta,
     force: bool = False,
+    limit: int | None = None,
 ) -> Claim:
-    """Claim those of ``names`` that are due (unless ``force``) and not held by another."""
+    """Claim those of ``names`` that are due (unless ``force``) and not held by another; at
+    most ``limit``, so that replicas ticking a moment later get their share."""
     if not names:
         return Claim([])
     table = FeedState
     conditions = [col(table.name).in_(list(names)), _free(table, owner, now)]
     if not force:
         conditions.append(or_(table.next_poll.is_(None), table.next_poll <= now))
-    claim = _claim(FeedState.name, store, and_(*conditions), owner, now + lease)
+    claim = _claim(FeedState.name, store, and_(*conditions), owner, now + lease, limit)
     claim.names.sort(key=list(names).index)
     return claim
 

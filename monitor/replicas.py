@@ -80,6 +80,19 @@ def dead_here(row: ReplicaRow) -> bool:
     return False
 
 
+def running(store: Store, silent_after: timedelta, now: datetime | None = None) -> int:
+    """How many lives are running now: not stopped, and heard from within ``silent_after``."""
+    now = now or utcnow()
+    with store.session() as session:
+        return len(
+            session.exec(
+                select(ReplicaRow.id).where(
+                    col(ReplicaRow.stopped).is_(None), ReplicaRow.heartbeat >= now - silent_after
+                )
+            ).all()
+        )
+
+
 def heartbeat(store: Store, replica: str, now: datetime | None = None) -> None:
     with store.session() as session:
         session.execute(

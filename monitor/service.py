@@ -9,6 +9,7 @@ unsent notifications pending for the next start or another replica.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -115,8 +116,7 @@ class Service:
     def start(self) -> None:
         """Begin a daemon life: record it, count the lives that crashed lately, and free the
         leases of those that died on this host (their work is taken up at once)."""
-        silent = timedelta(seconds=max(3 * self.settings.tick, 60))
-        crashed = replicas.register(self.store, self.replica, silent)
+        crashed = replicas.register(self.store, self.replica, self._silent)
         self._registered = True
         self.metrics.unclean_exits.set(len(crashed))
         dead = [r.id for r in crashed if replicas.dead_here(r)]
@@ -125,6 +125,11 @@ class Service:
             log.warning(
                 "freed %d lease(s) held by %d crashed life/lives on this host", freed, len(dead)
             )
+
+    @property
+    def _silent(self) -> timedelta:
+        """A life not heard from for this long (a few ticks) is not counted as running."""
+        return timedelta(seconds=max(3 * self.settings.tick, 60))
 
     @property
     def lease(self) -> timedelta:
@@ -140,7 +145,15 @@ class Service:
         report = CycleReport(ingest=IngestResult())
         candidates = {f.name: f for f in self.poller.due(force=force)}
         ensure_feed_rows(self.store, [(f.name, f.location) for f in candidates.values()])
-        claim = claim_feeds(self.store, list(candidates), self.replica, utcnow(), self.lease, force)
+        claim = claim_feeds(
+            self.store,
+            list(candidates),
+            self.replica,
+            utcnow(),
+            self.lease,
+            force,
+            limit=None if force else self._share(len(candidates)),
+        )
         report.elsewhere = len(candidates) - len(claim.names)
         if claim.names:
             failpoint("after-claim")  # the crash tests: die holding leases
@@ -172,6 +185,18 @@ class Service:
             replicas.heartbeat(self.store, self.replica)
         log.info("cycle: %s", report.summary(), extra={"replica": self.replica})
         return report
+
+    def _share(self, due: int) -> int | None:
+        """This replica's part of the feeds due now: an equal share among the running ones.
+
+        Without it, the replica whose tick comes first after feeds fall due takes them all,
+        and with ticks a tenth of a second apart one replica did nine polls in ten. What the
+        others leave is claimed at the next tick, by whoever comes first.
+        """
+        if not self._registered or due < 2:
+            return None
+        live = replicas.running(self.store, self._silent)
+        return math.ceil(due / live) if live > 1 else None
 
     def _gauges(self) -> None:
         """What a dashboard alerts on: failing feeds, and a backlog or failures in the outbox."""
