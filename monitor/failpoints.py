@@ -1,6 +1,7 @@
 """Named places where a test can make the daemon die as a crash would: SIGKILL, no cleanup.
 
-``MONITOR_FAILPOINT=before-send monitor run --once`` dies after the outbox rows are committed
+``MONITOR_FAILPOINT=before-notify monitor run --once`` dies after new sources are stored and
+before their outbox rows are written; ``before-send`` dies after the outbox rows are committed
 and before any channel is called; ``after-send`` dies after a channel accepted a message and
 before that is recorded; ``after-claim`` dies holding the leases of the feeds it just claimed.
 The crash tests use them to show that a restart delivers everything, that a repeat carries the

@@ -13,7 +13,7 @@ import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -45,7 +45,6 @@ from monitor.store.tables import AlertRow, FeedState, NotificationRow, utcnow
 from monitor.stories import StoryPolicy
 
 log = logging.getLogger(__name__)
-SWEEP = timedelta(minutes=10)  # alerts changed this recently are offered to the outbox again
 
 
 def compile_rules(path: Path) -> Matcher:
@@ -110,7 +109,6 @@ class Service:
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
         self.pipeline = Pipeline(self.store, self.matcher, policy, metrics=self.metrics)
         self.rule_watcher = RuleWatcher(settings.rules_dir, self.use_rules)
-        self._swept: datetime | None = None
         self._registered = False
 
     def start(self) -> None:
@@ -175,6 +173,7 @@ class Service:
             if unrecorded:  # cut short: the next cycle (or replica) polls them afresh
                 release_feeds(self.store, sorted(unrecorded), self.replica)
         health_alerts = self.poller.check_health()  # feed-health alerts go the same way
+        failpoint("before-notify")
         report.queued = self.notify(report.ingest.changed_alerts + health_alerts)
         failpoint("before-send")
         if not self.stopping.is_set():
@@ -227,21 +226,29 @@ class Service:
             return IngestResult()
 
     def notify(self, alert_ids: list[str]) -> int:
-        """Write the outbox rows for changed alerts, and for any alert changed lately that
-        has none yet (a crash or a shutdown between storing and this step)."""
-        now = utcnow()
-        window = SWEEP if self._swept else timedelta(seconds=self.settings.delivery.max_age)
+        """Write the outbox rows for changed alerts, and for any alert whose newest revision
+        has had none yet: a crash or a stop between storing a source and this step, here or
+        on another replica. Only within ``delivery.max_age``: older news is not sent."""
+        since = utcnow() - timedelta(seconds=self.settings.delivery.max_age)
         with self.store.session() as session:
             serialized(session)
-            recent = session.exec(select(AlertRow.id).where(AlertRow.updated >= now - window))
+            missed = [
+                alert_id
+                for alert_id in session.exec(
+                    select(AlertRow.id).where(
+                        AlertRow.updated >= since, AlertRow.revision > AlertRow.queued
+                    )
+                ).all()
+                if alert_id not in alert_ids
+            ]
+            if missed:
+                log.info(
+                    "queueing %d alert(s) whose newest source had no notification", len(missed)
+                )
             queued = enqueue(
-                session,
-                [*alert_ids, *recent.all()],
-                self.settings.routes,
-                self.settings.delivery,
+                session, [*alert_ids, *missed], self.settings.routes, self.settings.delivery
             )
             session.commit()
-        self._swept = now
         self.metrics.queued.inc(queued)
         return queued
 

@@ -45,7 +45,7 @@ def run_once(config: Path, db: str, failpoint: str = "") -> subprocess.Completed
     )
 
 
-@pytest.mark.parametrize("failpoint", ["before-send", "after-send"])
+@pytest.mark.parametrize("failpoint", ["before-notify", "before-send", "after-send"])
 def test_a_crash_around_the_send_loses_nothing(tmp_path, failpoint):
     hook = Hook()
     with LocalServer() as server:
@@ -56,7 +56,7 @@ def test_a_crash_around_the_send_loses_nothing(tmp_path, failpoint):
         crashed = run_once(config, db, failpoint)
         assert crashed.returncode == -signal.SIGKILL, crashed.stderr
         before = len(hook.received)
-        assert before == (0 if failpoint == "before-send" else 1)
+        assert before == (1 if failpoint == "after-send" else 0)
 
         restarted = run_once(config, db)
         assert restarted.returncode == 0, restarted.stderr
@@ -68,4 +68,4 @@ def test_a_crash_around_the_send_loses_nothing(tmp_path, failpoint):
     assert rules == ["dprk-oil-transfer", "dprk-overseas-labor"]
     # After a crash between sending and recording, the repeat is the same message with the
     # same key: a channel that honours idempotency keys drops it.
-    assert len(keys) == (1 if failpoint == "before-send" else 2)
+    assert len(keys) == (2 if failpoint == "after-send" else 1)

@@ -37,7 +37,7 @@ from monitor.notify.base import Message, Notifier, NotifyError
 from monitor.notify.routes import routes_for
 from monitor.silences import active_silences, silenced_by
 from monitor.store import Store
-from monitor.store.tables import NotificationRow, utcnow
+from monitor.store.tables import AlertRow, NotificationRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,10 @@ def enqueue(
         alert = load_alert(session, alert_id)
         if alert is None:
             continue
+        row = session.get(AlertRow, alert_id)
+        if row is not None and row.queued != alert.revision:
+            row.queued = alert.revision  # this revision has had its rows (see Service.notify)
+            session.add(row)
         silence = silenced_by(silences, alert)
         for route in routes_for(routes, alert):
             for channel in route.channels:

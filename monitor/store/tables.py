@@ -86,6 +86,7 @@ class AlertRow(SQLModel, table=True):
     labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     rule_version: str = ""
     revision: int = 1
+    queued: int = 0  # the revision the outbox was last given (see Service.notify)
     created: datetime = Field(default_factory=utcnow)
     updated: datetime = Field(default_factory=utcnow)
 
