@@ -145,6 +145,7 @@ def test_sigterm_with_a_stalled_server_gives_up_after_the_timeout_and_exits_0(tm
         finally:
             release.set()
     assert 2 <= took < 10, daemon.text()
+    print(f"SIGTERM to exit with a stalled read: {took:.2f}s")
     assert "still in flight after 2s" in daemon.text()
     feeds = check_store(db)
     assert feeds["stalled"].last_polled is None
