@@ -29,6 +29,7 @@ from monitor.web import HealthServer
 
 log = logging.getLogger(__name__)
 CLOSE_GRACE = 1.5  # seconds for closing connections after the shutdown timeout
+SIGNAL_POLL = 0.1  # seconds: how soon the main thread notices a signal
 
 
 def _exit_now(timeout: float) -> None:
@@ -46,7 +47,7 @@ class Daemon:
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._idle = threading.Event()  # no cycle in flight
         self._idle.set()
-        self._received = "a stop request"
+        self._received: str | None = None
         settings = service.settings.server
         self.server = (
             HealthServer(settings.host, settings.port, service.metrics.registry, self.readiness)
@@ -139,11 +140,13 @@ class Daemon:
             self.service.replica,
             extra={"replica": self.service.replica},
         )
-        self.stopping.wait()
+        while self._received is None and not self.stopping.wait(SIGNAL_POLL):
+            pass
+        self.stopping.set()  # tells the cycle in flight, the poller and the sender
         self._stop(settings.replica.shutdown_timeout)
 
     def _stop(self, timeout: float) -> None:
-        log.info("received %s", self._received)
+        log.info("received %s", self._received or "a stop request")
         log.info("stopping: finishing the cycle in flight (at most %.0fs)", timeout)
         # The bound holds even if closing hangs (a store that stopped answering mid-close).
         watchdog = threading.Timer(timeout + CLOSE_GRACE, _exit_now, args=(timeout,))
@@ -176,7 +179,7 @@ class Daemon:
 
     def _on_signal(self, signum: int, _frame) -> None:
         # A handler runs between two bytecodes of the main thread, which may be inside a
-        # write to stderr or holding the event's own lock: logging or setting the event from
-        # here can raise or deadlock. A thread of its own sets it; the main thread logs.
+        # write to stderr, or hold a lock of the logging or threading modules (starting the
+        # scheduler's threads, say): logging, setting an event or starting a thread from here
+        # can raise or deadlock, and did. It only notes the signal; run() acts on it.
         self._received = signal.Signals(signum).name
-        threading.Thread(target=self.stopping.set, name="stop", daemon=True).start()

@@ -6,6 +6,8 @@ command and the daemon work on the schema the code expects; at head that costs o
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from monitor.store import (
 )
 
 CONNECT_TIMEOUT = 10  # seconds
+SQLITE_BUSY_TIMEOUT = 30  # seconds a SQLite write waits for another's lock
 
 
 class StoreError(RuntimeError):
@@ -38,7 +41,7 @@ def open_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
     else:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
@@ -71,7 +74,25 @@ class Store:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _wal(cursor: sqlite3.Cursor) -> None:
+    """WAL mode, which a file keeps once set. Two processes opening a new file at once both
+    try to switch it, and SQLite answers the loser "database is locked" at once, without its
+    busy timeout (half the time, measured), so the switch is retried for as long as that."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    delay = 0.01
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
