@@ -23,13 +23,17 @@ DEFAULT_CONFIG = ROOT / "config" / "monitor.yaml"
 LABOR, OIL = "dprk-overseas-labor", "dprk-oil-transfer"
 
 
-def scrape(url: str) -> dict[tuple[str, frozenset], float]:
-    text = httpx.get(f"{url}/metrics", timeout=5).text
+def samples_of(text: str) -> dict[tuple[str, frozenset], float]:
+    """Prometheus text as {(sample name, labels): value}."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def scrape(url: str) -> dict[tuple[str, frozenset], float]:
+    return samples_of(httpx.get(f"{url}/metrics", timeout=5).text)
 
 
 def value(samples: dict, name: str, **labels: str) -> float:
@@ -93,9 +97,7 @@ def test_readyz_fails_while_the_store_is_unreachable(tmp_path, pg_url):
     proxy = TcpProxy((make_url(pg_url).host or "127.0.0.1", make_url(pg_url).port or 5432))
     proxy.start()
     through = make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False)
-    daemon = DaemonProcess(
-        DEFAULT_CONFIG, tmp_path, MONITOR_DATABASE_URL=through, MONITOR_TICK="1"
-    )
+    daemon = DaemonProcess(DEFAULT_CONFIG, tmp_path, MONITOR_DATABASE_URL=through, MONITOR_TICK="1")
     try:
         url = daemon.server_url()
         until(lambda: httpx.get(f"{url}/readyz").status_code == 200)
@@ -193,3 +195,40 @@ def test_a_taken_port_is_one_clear_error(tmp_path):
     assert result.returncode == 1
     assert f"cannot serve /healthz, /readyz and /metrics on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_failures_are_counted_per_feed_and_per_channel(db_url):
+    """A feed that answers 500 and a channel that answers 404 show in the metrics by name,
+    and the cycle still stores and sends what it can."""
+    from prometheus_client import generate_latest
+
+    from monitor.config import ChannelConfig, FeedConfig, RouteConfig
+    from monitor.service import Service
+    from monitor.store import Store
+    from tests.conftest import SEEDS, make_settings
+
+    with LocalServer(SEEDS) as server:
+        server.handlers["/broken.rss"] = lambda _r: Reply(500, b"oops")
+        server.handlers["/hook"] = lambda _r: Reply(404, b"no_service")
+        feeds = [
+            FeedConfig(name="broken", url=server.url("/broken.rss")),
+            FeedConfig(name="daily-ledger", url=server.url("/feeds/daily-ledger.rss")),
+        ]
+        settings = make_settings(
+            db_url,
+            feeds,
+            channels={"desk": ChannelConfig(type="webhook", url=server.url("/hook"))},
+            routes=[RouteConfig(channels=["desk"])],
+        )
+        service = Service(settings, store=Store(db_url))
+        report = service.cycle()
+        service.close()
+    assert report.feeds == 2 and report.failed_feeds == 1
+    samples = samples_of(generate_latest(service.metrics.registry).decode())
+    assert value(samples, "monitor_poll_errors_total", feed="broken") == 1
+    assert value(samples, "monitor_poll_errors_total", feed="daily-ledger") == 0
+    assert value(samples, "monitor_last_successful_poll_timestamp_seconds", feed="broken") == 0
+    assert value(samples, "monitor_feeds_failing") == 1
+    assert value(samples, "monitor_deliveries_total", channel="desk", outcome="failed") == 1
+    assert value(samples, "monitor_delivery_latency_seconds_count", channel="desk") == 0
+    assert value(samples, "monitor_outbox", state="failed") == 1
