@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -36,6 +34,7 @@ from monitor.service import Service
 from monitor.silences import active_silences, add_silence
 from monitor.store import Store
 from monitor.store.cli import db as db_group
+from monitor.store.db import store_problem
 from monitor.store.migrate import MigrationError
 from monitor.store.tables import SilenceRow, utcnow
 from monitor.web import probe
@@ -90,8 +89,8 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, log_level: str, log_format: str | None) -> None:
     """Watch news feeds for reports of sanctions violations; one alert per story."""
-    fmt = log_format or os.environ.get("MONITOR_LOG_FORMAT", "text")
-    setup_logging(log_level, "json" if fmt == "json" else "text")
+    # Text until the settings say otherwise (log_format, MONITOR_LOG_FORMAT): see Context.
+    setup_logging(log_level, "json" if log_format == "json" else "text")
     ctx.obj = Context(config, log_level, log_format)
 
 
@@ -102,7 +101,7 @@ def _service(ctx: Context, **kwargs) -> Service:
         raise click.ClickException(str(exc)) from None
     except (SQLAlchemyError, MigrationError) as exc:
         url = make_url(ctx.settings.database_url).render_as_string(hide_password=True)
-        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        first = store_problem(exc)
         logging.getLogger("monitor").error("cannot open the store at %s: %s", url, first)
         raise click.ClickException(f"cannot open the store at {url}: {first}") from None
 
@@ -144,12 +143,13 @@ def status(ctx: Context, as_json: bool, db: str | None) -> None:
     Example:
         monitor status --db postgresql+psycopg://monitor@db.internal/monitor
     """
+    from monitor.replicas import silent_after
     from monitor.status import status_lines, store_status
 
     settings = ctx.settings
     store = Store(db or settings.database_url)
     try:
-        found = store_status(store, timedelta(seconds=max(3 * settings.tick, 60)))
+        found = store_status(store, silent_after(settings.tick))
     finally:
         store.close()
     if as_json:

@@ -106,32 +106,10 @@ class Daemon:
                     "free port) or server.enabled: false"
                 ) from None
             log.info("serving /healthz, /readyz and /metrics on %s", self.server.url)
-        self.scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=settings.tick,
-            next_run_time=datetime.now().astimezone(),
-            max_instances=1,
-            coalesce=True,
-            id="tick",
-        )
-        self.scheduler.add_job(
-            self._check_rules,
-            "interval",
-            seconds=settings.rules_reload,
-            max_instances=1,
-            coalesce=True,
-            id="rules",
-        )
+        self._every("tick", self._tick, settings.tick, next_run_time=datetime.now().astimezone())
+        self._every("rules", self._check_rules, settings.rules_reload)
         if settings.retention.articles:
-            self.scheduler.add_job(
-                self._prune,
-                "interval",
-                seconds=settings.retention.interval,
-                max_instances=1,
-                coalesce=True,
-                id="prune",
-            )
+            self._every("prune", self._prune, settings.retention.interval)
         self.scheduler.start()
         log.info(
             "daemon started: %d feed(s), tick every %ss, replica %s",
@@ -145,6 +123,13 @@ class Daemon:
         self.stopping.set()  # tells the cycle in flight, the poller and the sender
         self._stop(settings.replica.shutdown_timeout)
 
+    def _every(self, name: str, job, seconds: float, **options) -> None:
+        """A job every ``seconds``: a slow run never overlaps the next, and missed runs fold
+        into one."""
+        self.scheduler.add_job(
+            job, "interval", seconds=seconds, max_instances=1, coalesce=True, id=name, **options
+        )
+
     def _stop(self, timeout: float) -> None:
         log.info("received %s", self._received or "a stop request")
         log.info("stopping: finishing the cycle in flight (at most %.0fs)", timeout)
@@ -157,10 +142,10 @@ class Daemon:
         if self.server is not None:
             self.server.stop()
         if not finished:
-            # Threads stuck in a read cannot be interrupted; their feeds and sends stay
-            # claimed until the lease ends, and their transactions roll back on exit.
+            # Threads stuck in a read cannot be interrupted: their transactions roll back at
+            # exit, and what they hold is given back here, so nothing waits out a lease.
             log.warning("stopped with work still in flight after %.0fs; it will be redone", timeout)
-            try:  # what the stuck threads hold is free for the next start or replica now
+            try:
                 release_owners(self.service.store, [self.service.replica])
             except Exception:
                 log.exception("could not give back this replica's leases")

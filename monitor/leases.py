@@ -13,6 +13,7 @@ the file's write lock, taken up front, on SQLite.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -24,8 +25,11 @@ from sqlalchemy import and_, exists, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from monitor.metrics import Metrics
 from monitor.store import Store
 from monitor.store.tables import FeedState, NotificationRow
+
+log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock keys: one lock for everything that assigns stories and alerts.
 INGEST_LOCK = 0x5A4E_C710
@@ -55,6 +59,13 @@ class Claim:
     names: list[str]  # what this replica now holds
     taken_over: int = 0  # of those, held by another replica whose lease had expired
 
+    def note_takeover(self, what: str, metrics: Metrics | None) -> None:
+        """Say so when this claim took work from a replica that went silent."""
+        if self.taken_over:
+            log.warning("took over %d %s from a replica whose lease expired", self.taken_over, what)
+            if metrics is not None:
+                metrics.leases_taken_over.inc(self.taken_over)
+
 
 def _free(table, owner: str, now: datetime):
     return or_(table.lease_until.is_(None), table.lease_until < now, table.lease_owner == owner)
@@ -67,7 +78,9 @@ def _claim(
     locked this instant; returns their ``column`` values."""
     table = column.class_
     with store.session() as session:
-        held = dict(session.exec(select(column, table.lease_owner).where(wanted)).all())
+        # Only rows another replica held (its lease lapsed): usually none, so no long read.
+        others = table.lease_owner.not_in(["", owner])
+        held = set(session.exec(select(column).where(wanted, others)).all())
         ids = select(table.id).where(wanted).order_by(table.id).limit(limit)
         statement = (
             update(table)
@@ -77,8 +90,7 @@ def _claim(
         )
         claimed = list(session.execute(statement).scalars())
         session.commit()
-    others = sum(1 for key in claimed if held.get(key) not in ("", owner, None))
-    return Claim(claimed, others)
+    return Claim(claimed, sum(1 for key in claimed if key in held))
 
 
 def ensure_feed_rows(store: Store, feeds: Sequence[tuple[str, str]]) -> None:
@@ -94,21 +106,14 @@ def ensure_feed_rows(store: Store, feeds: Sequence[tuple[str, str]]) -> None:
         missing = [(n, loc) for n, loc in feeds if n not in known]
         if not missing:
             return
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
         rows = [{"name": n, "url": loc, "origin": "config"} for n, loc in missing]
-        columns = {c.name: c for c in FeedState.__table__.columns}
-        # Defaults come from the model, which an insert by dict does not apply.
-        for row in rows:
-            for name, column in columns.items():
-                if name in row or name == "id" or column.default is None:
-                    continue
-                default = column.default.arg
-                row[name] = default(None) if callable(default) else default
-        session.execute(insert(FeedState).values(rows).on_conflict_do_nothing())
+        # Many rows at once, the columns' defaults filled in; a replica that inserted the
+        # same feed a moment ago wins, and this one carries on.
+        session.execute(insert(FeedState).on_conflict_do_nothing(), rows)
         session.commit()
 
 

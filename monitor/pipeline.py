@@ -38,7 +38,6 @@ class IngestResult:
         self.new += other.new
         self.duplicates += other.duplicates
         self.matches += other.matches
-
         for alert_id in other.changed_alerts:
             if alert_id not in self.changed_alerts:
                 self.changed_alerts.append(alert_id)
@@ -90,12 +89,12 @@ class Pipeline:
 
     def _ingest_one(self, session: Session, article: Article) -> IngestResult:
         result = IngestResult()
-        now = utcnow()
         digest = content_hash(article.title, article.text)
         if self._seen(session, article, digest):
             result.duplicates = 1
             self._count("duplicates")
             return result
+        now = utcnow()
         row = ArticleRow(
             external_id=article.external_id,
             feed=article.feed,

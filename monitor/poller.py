@@ -190,8 +190,6 @@ class Poller:
                     deadline=http.deadline,
                     cancel=self.stopping,
                 )
-        except FetchCancelled:
-            raise
         except FetchError as exc:
             outcome.error, outcome.status = str(exc), exc.status
             outcome.retry_after = exc.retry_after

@@ -13,7 +13,7 @@ import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from monitor import __version__
 from monitor.dates import as_utc
@@ -22,6 +22,16 @@ from monitor.store.tables import ReplicaRow, utcnow
 
 log = logging.getLogger(__name__)
 RECENT = timedelta(hours=1)  # how far back unclean exits count towards a crash loop
+
+
+def silent_after(tick: float) -> timedelta:
+    """A life not heard from for this long (a few ticks; it beats once a cycle) is not
+    counted as running."""
+    return timedelta(seconds=max(3 * tick, 60))
+
+
+def running_now(row: ReplicaRow, silent: timedelta, now: datetime) -> bool:
+    return row.stopped is None and as_utc(row.heartbeat) >= now - silent
 
 
 def register(store: Store, replica: str, silent_after: timedelta) -> list[ReplicaRow]:
@@ -38,7 +48,7 @@ def register(store: Store, replica: str, silent_after: timedelta) -> list[Replic
                 col(ReplicaRow.stopped).is_(None), ReplicaRow.started >= now - RECENT
             )
         ).all()
-        crashed = [r for r in rows if dead_here(r) or as_utc(r.heartbeat) < now - silent_after]
+        crashed = [r for r in rows if dead_here(r) or not running_now(r, silent_after, now)]
         session.add(
             ReplicaRow(
                 id=replica,
@@ -81,16 +91,14 @@ def dead_here(row: ReplicaRow) -> bool:
 
 
 def running(store: Store, silent_after: timedelta, now: datetime | None = None) -> int:
-    """How many lives are running now: not stopped, and heard from within ``silent_after``."""
+    """How many lives are running now (see :func:`running_now`)."""
     now = now or utcnow()
     with store.session() as session:
-        return len(
-            session.exec(
-                select(ReplicaRow.id).where(
-                    col(ReplicaRow.stopped).is_(None), ReplicaRow.heartbeat >= now - silent_after
-                )
-            ).all()
-        )
+        return session.exec(
+            select(func.count()).where(
+                col(ReplicaRow.stopped).is_(None), ReplicaRow.heartbeat >= now - silent_after
+            )
+        ).one()
 
 
 def heartbeat(store: Store, replica: str, now: datetime | None = None) -> None:

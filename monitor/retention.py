@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from monitor.store import Store
 from monitor.store.tables import (
@@ -61,11 +61,11 @@ def prune(
         & (ArticleRow.fetched < cutoff)
         & ~exists().where(CitationRow.article_id == ArticleRow.id)
     )
-    while True:
+    if dry_run:
         with store.session() as session:
-            if dry_run:
-                report.articles = len(session.exec(select(ArticleRow.id).where(old)).all())
-                break
+            report.articles = session.exec(select(func.count()).where(old)).one()
+    while not dry_run:
+        with store.session() as session:
             rows = session.exec(
                 select(
                     ArticleRow.id,

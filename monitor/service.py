@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlmodel import func, select
+from sqlmodel import select
 
 from monitor import replicas
 from monitor.config import Settings
@@ -40,8 +40,10 @@ from monitor.poller import Poller
 from monitor.rules import Matcher
 from monitor.rules.parse import valid_rules
 from monitor.rules.watch import RuleWatcher
+from monitor.status import failing_feeds, outbox_states
 from monitor.store import Store
-from monitor.store.tables import AlertRow, FeedState, NotificationRow, utcnow
+from monitor.store.db import store_problem
+from monitor.store.tables import AlertRow, utcnow
 from monitor.stories import StoryPolicy
 
 log = logging.getLogger(__name__)
@@ -126,8 +128,7 @@ class Service:
 
     @property
     def _silent(self) -> timedelta:
-        """A life not heard from for this long (a few ticks) is not counted as running."""
-        return timedelta(seconds=max(3 * self.settings.tick, 60))
+        return replicas.silent_after(self.settings.tick)
 
     @property
     def lease(self) -> timedelta:
@@ -155,9 +156,7 @@ class Service:
         report.elsewhere = len(candidates) - len(claim.names)
         if claim.names:
             failpoint("after-claim")  # the crash tests: die holding leases
-        if claim.taken_over:
-            log.warning("took over %d feed(s) from a replica whose lease expired", claim.taken_over)
-            self.metrics.leases_taken_over.inc(claim.taken_over)
+        claim.note_takeover("feed(s)", self.metrics)
         unrecorded = set(claim.names)
         try:
             for outcome in self.poller.poll([candidates[n] for n in claim.names]):
@@ -200,14 +199,7 @@ class Service:
     def _gauges(self) -> None:
         """What a dashboard alerts on: failing feeds, and a backlog or failures in the outbox."""
         with self.store.session() as session:
-            failing = session.exec(
-                select(func.count()).where(FeedState.consecutive_failures > 0)
-            ).one()
-            states = dict(
-                session.exec(
-                    select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
-                ).all()
-            )
+            failing, states = failing_feeds(session), outbox_states(session)
         self.metrics.failing_feeds.set(failing)
         for state in ("pending", "failed", "sent", "silenced", "skipped"):
             self.metrics.outbox.labels(state).set(states.get(state, 0))
@@ -268,8 +260,7 @@ class Service:
             with self.store.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:
-            first = (str(exc).splitlines() or [""])[0]
-            checks["store"] = f"unreachable: {type(exc).__name__}: {first}"
+            checks["store"] = f"unreachable: {type(exc).__name__}: {store_problem(exc)}"
         if not self.matcher.rules:
             checks["rules"] = "no rules loaded"
         return checks

@@ -9,9 +9,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import make_url
-from sqlmodel import col, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from monitor.dates import as_utc
+from monitor.replicas import running_now
 from monitor.store import Store, migrate
 from monitor.store.tables import FeedState, NotificationRow, ReplicaRow, utcnow
 
@@ -67,7 +68,7 @@ def store_status(store: Store, silent_after: timedelta, now: datetime | None = N
             seen = as_utc(row.heartbeat)
             if row.clean:
                 state = "stopped"
-            elif seen >= now - silent_after:
+            elif running_now(row, silent_after, now):
                 state = "running"
             elif seen < now - RECENT:
                 continue  # an old unclean end, no longer news
@@ -85,19 +86,27 @@ def store_status(store: Store, silent_after: timedelta, now: datetime | None = N
                 )
             )
         status.feeds = session.exec(select(func.count()).select_from(FeedState)).one()
-        status.failing_feeds = session.exec(
-            select(func.count()).where(FeedState.consecutive_failures > 0)
-        ).one()
-        status.outbox = dict(
-            session.exec(
-                select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
-            ).all()
-        )
+        status.failing_feeds = failing_feeds(session)
+        status.outbox = outbox_states(session)
         oldest = session.exec(
             select(func.min(NotificationRow.created)).where(NotificationRow.state == "pending")
         ).one()
         status.oldest_pending = as_utc(oldest).isoformat(timespec="seconds") if oldest else ""
     return status
+
+
+def failing_feeds(session: Session) -> int:
+    """Feeds whose last poll failed."""
+    return session.exec(select(func.count()).where(FeedState.consecutive_failures > 0)).one()
+
+
+def outbox_states(session: Session) -> dict[str, int]:
+    """Outbox rows by state: a growing ``pending`` or any ``failed`` wants a look."""
+    return dict(
+        session.exec(
+            select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
+        ).all()
+    )
 
 
 def status_lines(status: Status) -> list[str]:

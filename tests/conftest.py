@@ -85,9 +85,17 @@ class ConsoleCapture:
 
 @pytest.fixture(autouse=True)
 def _root_logging_restored() -> Iterator[None]:
-    """A CLI test installs the command's log handler on the root logger; without this it
-    stays, and later tests' log lines land on the terminal between pytest's dots."""
-    handlers, level = logging.root.handlers[:], logging.root.level
+    """setup_logging (a CLI test, the logging tests) changes process-wide state; without
+    this its handler stays, and later tests' log lines land between pytest's dots."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in ("httpx", "apscheduler")}
     yield
-    logging.root.handlers[:] = handlers
-    logging.root.setLevel(level)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, old in quiet.items():
+        logging.getLogger(name).setLevel(old)

@@ -97,6 +97,20 @@ class DaemonProcess:
             self.process.wait()
 
 
+def run_once(config: Path, db: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``monitor run --once`` on ``config`` and the store ``db``, to its end (or a failpoint)."""
+    full_env = {**os.environ, "MONITOR_DATABASE_URL": db, **env}
+    full_env.pop("MONITOR_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "-c", str(config), "run", "--once"],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def filler_rss(number: int, items: int = 3) -> bytes:
     """A small RSS feed of local news that no sanctions rule matches (fixed seed per feed)."""
     rng = random.Random(number)

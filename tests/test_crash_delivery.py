@@ -4,16 +4,13 @@ alert, with any repeat carrying the same idempotency key so the channel can drop
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, SEEDS
-from tests.daemons import Hook
+from tests.daemons import Hook, run_once
 from tests.httpserver import LocalServer
 
 
@@ -33,18 +30,6 @@ def write_config(tmp_path: Path, hook_url: str) -> Path:
     return config
 
 
-def run_once(config: Path, db: str, failpoint: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "MONITOR_DATABASE_URL": db, "MONITOR_FAILPOINT": failpoint}
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "-c", str(config), "run", "--once"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize("failpoint", ["before-notify", "before-send", "after-send"])
 def test_a_crash_around_the_send_loses_nothing(tmp_path, failpoint):
     hook = Hook()
@@ -53,7 +38,7 @@ def test_a_crash_around_the_send_loses_nothing(tmp_path, failpoint):
         config = write_config(tmp_path, server.url("/hook"))
         db = f"sqlite:///{tmp_path / 'crash.db'}"
 
-        crashed = run_once(config, db, failpoint)
+        crashed = run_once(config, db, MONITOR_FAILPOINT=failpoint)
         assert crashed.returncode == -signal.SIGKILL, crashed.stderr
         before = len(hook.received)
         assert before == (1 if failpoint == "after-send" else 0)

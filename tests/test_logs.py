@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,25 +15,6 @@ from monitor.logs import MASK, redact, register_secret, setup_logging
 FORMATS = ["text", "json"]
 # 2026-12-01T17:49:10.250Z
 WHEN = datetime(2026, 12, 1, 17, 49, 10, 250000, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """setup_logging changes process-wide state; put it back so other tests are unaffected."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    quiet = {name: logging.getLogger(name).level for name in ("httpx", "apscheduler")}
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-    for name, old in quiet.items():
-        logging.getLogger(name).setLevel(old)
 
 
 def capture(fmt: str, level: str = "debug") -> io.StringIO:
@@ -223,3 +203,23 @@ def test_default_stream_is_whatever_stderr_is_now(capsys: pytest.CaptureFixture[
     setup_logging("info")
     logging.getLogger("monitor").info("to stderr")
     assert "monitor: to stderr" in capsys.readouterr().err
+
+
+def test_secrets_loaded_by_the_config_are_masked_from_then_on(tmp_path, monkeypatch):
+    """The wiring, not the masking: a channel secret read from the environment or a file, and
+    the database password, are registered as the config loads them."""
+    from monitor.config import ChannelConfig, load_settings
+
+    monkeypatch.setenv("TEST_WEBHOOK_SECRET", "hook-s3cret-from-env")
+    (tmp_path / "token").write_text("xyz-file-token-0042\n")
+    from_env = ChannelConfig(
+        type="webhook", url="https://x.example/h", secret_env="TEST_WEBHOOK_SECRET"
+    )
+    from_file = ChannelConfig(type="slack", token_file=tmp_path / "token", channel="C1")
+    assert from_env.resolve_secret("secret") == "hook-s3cret-from-env"
+    assert from_file.resolve_secret("token") == "xyz-file-token-0042"
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://monitor:db-pa55word@h/db")
+    load_settings(None)
+    line = "env hook-s3cret-from-env, file xyz-file-token-0042, bare password db-pa55word"
+    assert redact(line) == f"env {MASK}, file {MASK}, bare password {MASK}"

@@ -4,8 +4,6 @@ either all of a feed's poll or none of it, so the next start simply carries on."
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,8 +12,7 @@ from sqlmodel import func, select
 
 from monitor.store import Store
 from monitor.store.tables import AlertRow, ArticleRow, CitationRow, FeedState, ReplicaRow
-from tests.conftest import ROOT
-from tests.daemons import DaemonProcess, FeedFarm, filler_rss, write_config
+from tests.daemons import DaemonProcess, FeedFarm, filler_rss, run_once, write_config
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_seeds_end_to_end import alert_blocks
 
@@ -96,17 +93,6 @@ def check_store(db: str) -> dict[str, FeedState]:
     finally:
         store.close()
     return feeds
-
-
-def run_once(config, db) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "-c", str(config), "run", "--once"],
-        cwd=ROOT,
-        env={"MONITOR_DATABASE_URL": db, "PATH": "/usr/bin:/bin", "MONITOR_SERVER__PORT": "0"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_sigterm_mid_download_drops_it_stores_the_rest_and_exits_0(tmp_path):

@@ -41,8 +41,9 @@ class FetchError(RuntimeError):
         self.retry_after = retry_after
 
 
-class FetchCancelled(FetchError):
-    """The daemon is stopping: the response was dropped before it was complete."""
+class FetchCancelled(Exception):
+    """The daemon is stopping: the response was dropped before it was complete. Not a
+    :class:`FetchError`: it says nothing about the feed, and is not recorded as a poll."""
 
 
 class UnsafeURLFetchError(FetchError):

@@ -252,10 +252,7 @@ def deliver(
     sender = sender or Sender()
     report = DeliveryReport()
     claim = claim_notifications(store, sender.owner, utcnow(), sender.lease)
-    if claim.taken_over:
-        log.warning("took over %d send(s) from a replica whose lease expired", claim.taken_over)
-        if sender.metrics:
-            sender.metrics.leases_taken_over.inc(claim.taken_over)
+    claim.note_takeover("send(s)", sender.metrics)
     with store.session() as session:
         due = session.exec(
             select(NotificationRow)
@@ -299,8 +296,7 @@ def deliver(
                 extra={"channel": row.channel, "notification": row.key, "story": row.story_id},
             )
         if sender.metrics:
-            outcome = "sent" if row.state == "sent" else row.state
-            outcome = "retrying" if outcome == "pending" else outcome
+            outcome = "retrying" if row.state == "pending" else row.state  # sent, failed
             sender.metrics.deliveries.labels(row.channel, outcome).inc()
             if row.sent is not None:
                 waited = (as_utc(row.sent) - as_utc(row.created)).total_seconds()

@@ -25,6 +25,12 @@ CONNECT_TIMEOUT = 10  # seconds
 SQLITE_BUSY_TIMEOUT = 30  # seconds a SQLite write waits for another's lock
 
 
+def store_problem(exc: BaseException) -> str:
+    """The driver's own first line ("connection failed: ... Connection refused"), without
+    SQLAlchemy's wrapping (the statement, a link): what a log line or /readyz should say."""
+    return (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+
+
 class StoreError(RuntimeError):
     """The store cannot be opened or reached."""
 
