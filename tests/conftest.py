@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from monitor.config import FeedConfig, HttpConfig, Settings
+from monitor.feeds.fetch import make_client
 from monitor.notify.console import ConsoleNotifier
 from monitor.service import Service
 from monitor.store import Store
@@ -33,6 +35,32 @@ def seed_server() -> Iterator[LocalServer]:
     """The seed fixtures (feeds and pages) served over HTTP on 127.0.0.1."""
     with LocalServer(SEEDS) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def loopback_server() -> Iterator[LocalServer]:
+    """One server on 127.0.0.1 for a whole module whose tests add their own handlers."""
+    with LocalServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def feed_client() -> Iterator[httpx.Client]:
+    """The poller's own HTTP client (caps, guard, headers), allowed to reach 127.0.0.1."""
+    with make_client(HttpConfig(allow_networks=["127.0.0.1/32"])) as client:
+        yield client
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store on a SQLite file and, where MONITOR_TEST_POSTGRES_URL is set, on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    opened = Store(url)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -10,13 +10,20 @@ the bytes decode under it; a statistical guess; UTF-8 with replacement character
 The same pass defuses the document: an internal DTD subset keeps only entities that cannot
 expand (the rest would let a few hundred bytes expand to gigabytes: "billion laughs"), and
 character references outside Unicode, which make feedparser raise, become U+FFFD.
+
+What the DTD declares is decided by expat reading the prolog, not by a pattern: a comment, a
+processing instruction or a quoted string can hide a declaration from a regular expression (a
+``<!-- <a -->`` before the DOCTYPE once did), never from the parser that would expand it. The
+prolog is then written anew from what expat reported, so feedparser's own pattern-based DOCTYPE
+pass finds nothing but the root element and the entities kept here.
 """
 
 from __future__ import annotations
 
 import codecs
+import pyexpat
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -28,8 +35,15 @@ _BOMS = (
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _XML_DECL_STR = re.compile(r"^\s*<\?xml[^>]*?\?>")
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
-_DOCTYPE = re.compile(r"<!DOCTYPE\b", re.IGNORECASE)
-_SAFE_ENTITY = re.compile(r"<!ENTITY\s+([\w.-]+)\s+(\"(?:&#\w+;|[^&%\"<]*)\"|'[^&%'<]*')\s*>")
+_UTF8_DECL = '<?xml version="1.0" encoding="utf-8"?>'
+# Only a document with one of these anywhere can declare an entity, to expat or to feedparser.
+_DTD_MARKUP = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
+_ENTITY_REF = re.compile(r"&([A-Za-z_:][\w.:-]*);")
+# What a kept entity's value (of more than one character) may hold: written back inside "..."
+# on a line of its own, it must read the same to expat and to feedparser's pattern.
+_PLAIN_VALUE = re.compile(r"[^&%\"<>\n]*")
+_MIN_EXPANSION_BUDGET = 1 << 20  # characters entity references may add to a small document
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
@@ -70,25 +84,16 @@ def decode(body: bytes, content_type: str = "") -> Decoded:
     return Decoded(body.decode("utf-8", "replace"), "utf-8", "undecodable bytes replaced")
 
 
+class UnsafeXMLError(ValueError):
+    """The document declares entities in a way that cannot be checked; it is not parsed."""
+
+
 def defuse(text: str) -> tuple[str, str]:
-    """The document with a harmless DTD and valid character references; and what changed."""
+    """The document with a harmless DTD and valid character references; and what changed.
+
+    Raises :class:`UnsafeXMLError` for entity declarations in a prolog expat cannot read.
+    """
     notes = []
-    head_end = _first_element(text)
-    head = text[:head_end]
-    doctype = _DOCTYPE.search(head)
-    if doctype:
-        end = _declaration_end(text, doctype.start())
-        declaration = text[doctype.start() : end]
-        if "[" in declaration:
-            kept = _SAFE_ENTITY.findall(declaration)
-            dropped = declaration.count("<!ENTITY") - len(kept)
-            outer = declaration[: declaration.index("[")].rstrip()
-            # One declaration a line: feedparser's own DOCTYPE pass reads them line by line.
-            subset = "".join(f"\n<!ENTITY {name} {value}>" for name, value in kept)
-            replacement = f"{outer} [{subset}\n]>" if subset else f"{outer}>"
-            text = text[: doctype.start()] + replacement + text[end:]
-            if dropped:
-                notes.append(f"dropped {dropped} DTD entity declaration(s) that could expand")
     replaced = 0
 
     def fix(match: re.Match[str]) -> str:
@@ -99,6 +104,11 @@ def defuse(text: str) -> tuple[str, str]:
 
     if "&#" in text:
         text = _CHAR_REF.sub(fix, text)
+    text = _XML_DECL_STR.sub(_UTF8_DECL, text, count=1)
+    if _DTD_MARKUP.search(text):
+        text, note = _rewrite_prolog(text)
+        if note:
+            notes.append(note)
     if replaced:
         notes.append(f"replaced {replaced} character reference(s) outside Unicode")
     return text, "; ".join(notes)
@@ -106,9 +116,128 @@ def defuse(text: str) -> tuple[str, str]:
 
 def to_utf8_xml(text: str) -> bytes:
     """Text as UTF-8 bytes, its XML declaration saying so."""
-    return _XML_DECL_STR.sub('<?xml version="1.0" encoding="utf-8"?>', text, count=1).encode(
-        "utf-8", "replace"
-    )
+    return _XML_DECL_STR.sub(_UTF8_DECL, text, count=1).encode("utf-8", "replace")
+
+
+@dataclass(slots=True)
+class _Prolog:
+    """What expat reported before the root element."""
+
+    root: int = -1  # character offset of the root element's "<"; -1 if never reached
+    error: str = ""
+    doctype: tuple[str, str | None, str | None] | None = None  # name, system id, public id
+    subset: bool = False  # the DOCTYPE has an internal subset
+    entities: dict[str, str] = field(default_factory=dict)  # kept so far: name to value
+    dropped: int = 0
+
+
+class _RootReached(Exception):
+    pass
+
+
+def _read_prolog(text: str) -> _Prolog:
+    """The DOCTYPE and entity declarations as expat sees them, up to the root element.
+
+    Parameter entities are never expanded (expat's default), so a DTD cannot grow while it is
+    read, and expat skips the declarations after a parameter entity reference, as it would when
+    feedparser parses the document.
+    """
+    raw = text.encode("utf-8", "replace")
+    parser = pyexpat.ParserCreate(encoding="utf-8")  # overrides the declaration: text is decoded
+    prolog = _Prolog()
+
+    def doctype(name: str, system: str | None, public: str | None, subset: int) -> None:
+        prolog.doctype, prolog.subset = (name, system, public), bool(subset)
+
+    def entity(
+        name: str,
+        is_parameter: int,
+        value: str | None,
+        base: str | None,
+        system: str | None,
+        public: str | None,
+        notation: str | None,
+    ) -> None:
+        # Kept: an internal general entity whose text expands to nothing but itself. One
+        # character cannot spell a reference, whatever it is (``&#38;``, ``&#60;``).
+        plain = value is not None and (len(value) == 1 or _PLAIN_VALUE.fullmatch(value))
+        if is_parameter or not plain:
+            prolog.dropped += 1
+        else:
+            prolog.entities.setdefault(name, value)  # the first declaration is the one used
+
+    def start(name: str, attributes: object) -> None:
+        prolog.root = len(raw[: parser.CurrentByteIndex].decode("utf-8", "replace"))
+        raise _RootReached
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(raw, True)
+    except _RootReached:
+        pass
+    except pyexpat.ExpatError as exc:
+        prolog.error = str(exc)
+    if prolog.root < 0 and not prolog.error:
+        prolog.error = "no root element"
+    return prolog
+
+
+def _rewrite_prolog(text: str) -> tuple[str, str]:
+    """The document with its prolog written anew from what expat read in it; and what changed.
+
+    Kept entities must not add more to the document, all references counted, than its own size
+    (at least 1 MiB): a short value referenced a million times is a "quadratic blowup".
+    """
+    prolog = _read_prolog(text)
+    if prolog.error:
+        if _ENTITY_DECL.search(text):
+            raise UnsafeXMLError(
+                f"entity declarations in a prolog that is not well-formed ({prolog.error}); "
+                "refusing to parse"
+            )
+        return text, ""  # nothing can be declared; feedparser reports the error itself
+    if prolog.doctype is None or not (prolog.subset or prolog.entities or prolog.dropped):
+        return text, ""  # no internal subset: nothing to expand, leave the document as it is
+    notes = []
+    if prolog.dropped:
+        notes.append(f"dropped {prolog.dropped} DTD entity declaration(s) that could expand")
+    body = text[prolog.root :]
+    if prolog.entities:
+        values = prolog.entities
+        added = sum(
+            len(values[m.group(1)]) for m in _ENTITY_REF.finditer(body) if m.group(1) in values
+        )
+        if added > max(len(text), _MIN_EXPANSION_BUDGET):
+            notes.append(
+                f"dropped {len(values)} DTD entity declaration(s) whose references would add "
+                f"{added} characters to a document of {len(text)}"
+            )
+            prolog.entities = {}
+    name, system, public = prolog.doctype
+    outer = f"<!DOCTYPE {name}{_external_id(system, public)}"
+    # One declaration a line: feedparser's own DOCTYPE pass reads them line by line.
+    subset = "".join(f'\n<!ENTITY {n} "{_entity_value(v)}">' for n, v in prolog.entities.items())
+    declaration = f"{outer} [{subset}\n]>" if subset else f"{outer}>"
+    head = _XML_DECL_STR.match(text)
+    prefix = head.group(0) + "\n" if head else ""
+    return f"{prefix}{declaration}\n{body}", "; ".join(notes)
+
+
+def _external_id(system: str | None, public: str | None) -> str:
+    """`` PUBLIC "..." "..."`` or `` SYSTEM "..."`` as declared (feedparser looks for Netscape's
+    RSS 0.91 public id), or nothing if an id holds a character that would break the line."""
+    ids = [i for i in (public, system) if i is not None]
+    if not ids or any(not _PLAIN_VALUE.fullmatch(i) for i in ids):
+        return ""
+    quoted = " ".join(f'"{i}"' for i in ids)
+    return f" PUBLIC {quoted}" if public is not None else f" SYSTEM {quoted}"
+
+
+def _entity_value(value: str) -> str:
+    """A one-character value as a character reference (so ``&#160;`` stays ``&#160;``)."""
+    return f"&#{ord(value)};" if len(value) == 1 else value
 
 
 def _known(name: str) -> str:
@@ -136,32 +265,6 @@ def _guess(body: bytes) -> str:
         return ""
     best = from_bytes(body[:65536]).best()
     return _known(best.encoding) if best is not None else ""
-
-
-def _first_element(text: str) -> int:
-    """Where the root element starts (after the prolog), or the length of a short document."""
-    match = re.search(r"<[A-Za-z_]", text)
-    return match.start() if match else len(text)
-
-
-def _declaration_end(text: str, start: int) -> int:
-    """The index just past ``<!DOCTYPE ...>``, skipping quoted strings and the ``[...]`` subset."""
-    depth, quote, i = 0, "", start
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth = max(depth - 1, 0)
-        elif ch == ">" and depth == 0:
-            return i + 1
-        i += 1
-    return len(text)
 
 
 _REPLACED = "&#xFFFD;"

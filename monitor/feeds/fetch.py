@@ -3,12 +3,15 @@
 Politeness and limits live here, in one place for feeds and pages alike: a User-Agent naming the
 service, gzip/deflate/brotli, ``If-None-Match``/``If-Modified-Since``, connect and read timeouts
 plus a deadline for the whole response (a server dripping one byte a second never trips a read
-timeout), a size cap counted on the *decoded* bytes (so a gzip bomb stops at the cap), and the
-SSRF guard on every request, redirects included.
+timeout), a size cap counted on the *decoded* bytes, and the SSRF guard on every request,
+redirects included. The body is read raw and decoded here (:mod:`monitor.feeds.decoding`) a
+bounded piece at a time, since httpx would decode a whole network chunk at once: a few KB of
+brotli can be gigabytes, held in memory before any cap could trip.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from monitor.config import FeedConfig, HttpConfig
+from monitor.feeds.decoding import ACCEPTED, BoundedDecoder, DecodingError
 from monitor.feeds.safety import UnsafeURLError, check_url, parse_networks
 
 FEED_ACCEPT = (
@@ -84,7 +88,7 @@ def make_client(http: HttpConfig) -> httpx.Client:
         limits=httpx.Limits(max_connections=max(http.concurrency * 2, 10)),
         headers={
             "User-Agent": http.user_agent,
-            "Accept-Encoding": "gzip, deflate, br",
+            "Accept-Encoding": ACCEPTED,
             "Accept": FEED_ACCEPT,
         },
         event_hooks={"request": [guard]},
@@ -140,17 +144,7 @@ def get(
             encoded = response.headers.get("Content-Encoding", "identity").lower()
             if declared.isdigit() and int(declared) > max_bytes and encoded == "identity":
                 raise FetchError(f"response of {declared} bytes is over the cap of {max_bytes}")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"response is over the cap of {max_bytes} bytes")
-                if time.monotonic() - started > deadline:
-                    raise FetchError(f"response took longer than {deadline:g}s")
-                if cancel is not None and cancel.is_set():
-                    raise FetchCancelled("shutting down: response dropped")
-                chunks.append(chunk)
-            body = b"".join(chunks)
+            body = _read_body(response, encoded, max_bytes, started, deadline, cancel)
             return FetchResult(status, str(response.url), body, dict(response.headers), moved)
     except FetchError:
         raise
@@ -160,8 +154,53 @@ def get(
         raise FetchError("too many redirects") from None
     except httpx.DecodingError as exc:
         raise FetchError(f"undecodable response: {exc}") from None
+    except httpx.InvalidURL as exc:  # not an HTTPError: a link such as http://x:99999/
+        raise FetchError(f"invalid URL: {exc}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _read_body(
+    response: httpx.Response,
+    content_encoding: str,
+    max_bytes: int,
+    started: float,
+    deadline: float,
+    cancel: threading.Event | None,
+) -> bytes:
+    """The decoded body, never holding more than ``max_bytes`` plus one small piece of it."""
+    try:
+        decoder = BoundedDecoder(content_encoding)
+    except DecodingError as exc:
+        raise FetchError(f"undecodable response: {exc}") from None
+    body, size = io.BytesIO(), 0  # getvalue() hands over its buffer: no second copy at the end
+    try:
+        for raw in response.iter_raw():
+            if time.monotonic() - started > deadline:
+                raise FetchError(f"response took longer than {deadline:g}s")
+            if cancel is not None and cancel.is_set():
+                raise FetchCancelled("shutting down: response dropped")
+            decoder.feed(raw)
+            while True:
+                try:
+                    piece = decoder.read(max_bytes - size + 1)
+                except DecodingError as exc:
+                    raise FetchError(f"undecodable response: {exc}") from None
+                if not piece:
+                    break
+                size += len(piece)
+                if size > max_bytes:
+                    raise FetchError(f"response is over the cap of {max_bytes} bytes")
+                body.write(piece)
+                if time.monotonic() - started > deadline:  # a bomb can keep the loop busy
+                    raise FetchError(f"response took longer than {deadline:g}s")
+        return body.getvalue()
+    finally:
+        # An error's traceback keeps this frame alive as long as the error is kept (a log
+        # record holding it, say), and with it up to max_bytes of body and the decompressor's
+        # window: both are let go here, not when the last reference to the error goes.
+        body.close()
+        del decoder
 
 
 def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:

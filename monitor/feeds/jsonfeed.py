@@ -58,6 +58,8 @@ def parse_json_feed(body: bytes, url: str) -> JSONFeed:
         document = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JSONFeedError(f"not valid JSON: {exc}") from None
+    except RecursionError:  # arrays in arrays thousands deep: json recurses once a level
+        raise JSONFeedError("not valid JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise JSONFeedError("a JSON Feed is an object, this document is not")
     version = str(document.get("version", ""))
@@ -79,7 +81,7 @@ def parse_json_feed(body: bytes, url: str) -> JSONFeed:
         feed.entries.append(
             JSONEntry(
                 id=_text(item.get("id")),
-                url=urljoin(url, link) if link else "",
+                url=_absolute(url, link),
                 title=_text(item.get("title")),
                 content_html=_text(item.get("content_html")),
                 content_text=_text(item.get("content_text")),
@@ -88,6 +90,14 @@ def parse_json_feed(body: bytes, url: str) -> JSONFeed:
             )
         )
     return feed
+
+
+def _absolute(base: str, link: str) -> str:
+    """``link`` resolved against the feed's address; "" if no URL parser reads it."""
+    try:
+        return urljoin(base, link) if link else ""
+    except ValueError:  # an unclosed IPv6 bracket, say
+        return ""
 
 
 def _text(value: Any) -> str:
@@ -104,5 +114,5 @@ def _date(value: Any) -> datetime | None:
         return None
     try:
         return parse_date(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved into UTC
         return None
