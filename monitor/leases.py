@@ -17,7 +17,8 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -157,49 +158,159 @@ def release_feeds(store: Store, names: Sequence[str], owner: str) -> None:
     _release(store, FeedState.name, names, owner)
 
 
-def release_notifications(store: Store, keys: Sequence[str], owner: str) -> None:
-    """Give unsent rows back at shutdown, so the next start need not wait out the lease."""
-    _release(store, NotificationRow.key, keys, owner)
+def renew_feeds(store: Store, names: Sequence[str], owner: str, until: datetime) -> list[str]:
+    """Extend this replica's leases on feeds it is still polling; returns those it no longer
+    holds (another replica took them over while this one was slow)."""
+    if not names:
+        return []
+    with store.session() as session:
+        renewed = set(
+            session.execute(
+                update(FeedState)
+                .where(col(FeedState.name).in_(list(names)), FeedState.lease_owner == owner)
+                .values(lease_until=until)
+                .returning(FeedState.name)
+            ).scalars()
+        )
+        session.commit()
+    return [name for name in names if name not in renewed]
+
+
+class LeaseKeeper:
+    """Keeps leases alive while slow work goes on, from a thread of its own.
+
+    A poll (a feed, then its linked pages one after another) or a send can outlast a lease;
+    without renewal another replica takes the work over and both finish it. ``renew`` is
+    called every ``every`` seconds with the keys still held and returns those it lost; the
+    caller asks :meth:`lost` before the write that ends the work, and that write is itself
+    conditional on the lease (the fence), so a lease lost after the last renewal is caught
+    there too.
+    """
+
+    def __init__(
+        self,
+        renew: Callable[[list[str]], list[str]],
+        keys: Iterable[str],
+        every: float,
+        what: str,
+    ) -> None:
+        self._renew = renew
+        self._held = set(keys)
+        self._lost: set[str] = set()
+        self._every = every
+        self._what = what
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{what}", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        if self._held:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self._every)
+
+    def finished(self, key: str) -> None:
+        """The work on ``key`` has ended: stop renewing it."""
+        with self._lock:
+            self._held.discard(key)
+
+    def lost(self, key: str) -> bool:
+        with self._lock:
+            return key in self._lost
+
+    def renew_now(self) -> None:
+        with self._lock:
+            keys = sorted(self._held)
+        if not keys:
+            return
+        try:
+            lost = self._renew(keys)
+        except Exception:  # the store may be down for a moment: the fence still holds
+            log.exception("could not renew the leases of %d %s", len(keys), self._what)
+            return
+        if lost:
+            log.warning(
+                "lost the lease on %d %s while working on them: %s",
+                len(lost),
+                self._what,
+                ", ".join(lost[:5]),
+            )
+            with self._lock:
+                self._lost.update(lost)
+                self._held.difference_update(lost)
+
+    def _run(self) -> None:
+        while not self._done.wait(self._every):
+            self.renew_now()
+
+
+def release_notifications(
+    store: Store, keys: Sequence[str], owner: str, token: int | None = None
+) -> None:
+    """Give unsent rows back (at shutdown, or a row that must wait for an earlier one), so no
+    one need wait out the lease; with ``token``, only what that claim still holds."""
+    if token is None:
+        _release(store, NotificationRow.key, keys, owner)
+        return
+    if not keys:
+        return
+    with store.session() as session:
+        session.execute(
+            update(NotificationRow)
+            .where(col(NotificationRow.key).in_(list(keys)), holding(owner, token))
+            .values(lease_owner="", lease_until=None)
+        )
+        session.commit()
 
 
 def claim_notifications(
-    store: Store, owner: str, now: datetime, lease: timedelta, limit: int = 50
-) -> Claim:
-    """Claim due pending outbox rows, oldest first.
+    store: Store,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 50,
+    *,
+    only: Iterable[tuple[str, str]] | None = None,
+    skip: Iterable[str] = (),
+) -> NotificationClaim:
+    """Claim due pending outbox rows, oldest first, under a token of this claim's own.
 
-    A row waits while an earlier row of the same story and channel is pending and held by
-    another replica, so a follow-up is never sent before the message it follows.
+    A row waits while any earlier row of its story and channel is pending, whoever holds it
+    and whether or not its retry is due yet: per story and channel, messages reach a channel in
+    the order they were written, so a follow-up never comes before (in Slack, never becomes the
+    thread of) the message it follows. Once the earlier row has an outcome, even failed for
+    good, the rows after it may go. ``only`` limits the claim to some (story, channel) pairs
+    and ``skip`` leaves rows out: :func:`monitor.notify.outbox.deliver` uses them to send at
+    once what a send just let go, without retrying what it already tried.
     """
     table = NotificationRow
-    earlier = aliased(NotificationRow)
-    blocked = exists().where(
-        earlier.story_id == table.story_id,
-        earlier.channel == table.channel,
-        earlier.id < table.id,
-        earlier.state == "pending",
-        earlier.lease_until >= now,
-        earlier.lease_owner != owner,
-    )
-    wanted = and_(
-        table.state == "pending", table.next_attempt <= now, _free(table, owner, now), ~blocked
-    )
-    return _claim(NotificationRow.key, store, wanted, owner, now + lease, limit)
+    conditions = [
+        table.state == "pending",
+        table.next_attempt <= now,
+        _free(table, owner, now),
+        ~_earlier_pending(table),
+    ]
+    if only is not None:
+        pairs = [and_(table.story_id == story, table.channel == ch) for story, ch in only]
+        if not pairs:
+            return NotificationClaim([])
+        conditions.append(or_(*pairs))
+    skipped = list(skip)
+    if skipped:
+        conditions.append(col(table.key).not_in(skipped))
+    return _claim_with_token(store, and_(*conditions), owner, now + lease, limit)
 
 
 def still_mine(session: Session, row: NotificationRow, owner: str, until: datetime) -> bool:
-    """Renew a claimed row's lease just before sending it; False if another replica took it
-    over meanwhile (this replica stalled past its lease), in which case it must not send."""
-    result = session.execute(
-        update(NotificationRow)
-        .where(
-            NotificationRow.id == row.id,
-            NotificationRow.lease_owner == owner,
-            NotificationRow.state == "pending",
-        )
-        .values(lease_until=until)
-    )
-    session.commit()
-    return result.rowcount == 1
+    """Renew a claimed row's lease just before sending it; False if the claim that read the
+    row (its ``lease_token``) no longer holds it: another replica, or a later claim of this
+    one, took it over while this one stalled, so it must not send. A lease that ran out but
+    that no one took over still holds: no one else can have sent the row."""
+    return row.id in renew_notifications(session, [row.id], owner, row.lease_token, until)
 
 
 def release_owners(store: Store, owners: Sequence[str]) -> int:
@@ -218,3 +329,92 @@ def release_owners(store: Store, owners: Sequence[str]) -> int:
             freed += result.rowcount
         session.commit()
     return freed
+
+
+@dataclass(slots=True)
+class NotificationClaim(Claim):
+    # Written into every row of the claim; writes that renew or end the work check it (with
+    # the owner), so a claim taken over, even by a later claim of the same owner, writes nothing.
+    token: int = 0
+
+
+def _earlier_pending(table):
+    """Rows of ``table`` behind a pending row of the same story and channel (see
+    :func:`claim_notifications`)."""
+    earlier = aliased(NotificationRow)
+    return exists().where(
+        earlier.story_id == table.story_id,
+        earlier.channel == table.channel,
+        earlier.id < table.id,
+        earlier.state == "pending",
+    )
+
+
+def _claim_with_token(
+    store: Store, wanted, owner: str, until: datetime, limit: int
+) -> NotificationClaim:
+    """:func:`_claim` for outbox rows, which also writes the claim's token into them."""
+    table = NotificationRow
+    token = secrets.randbelow(2**62) + 1  # 0 is "never claimed"; fits a BIGINT
+    with store.session() as session:
+        others = table.lease_owner.not_in(["", owner])
+        held = set(session.exec(select(table.key).where(wanted, others)).all())
+        ids = select(table.id).where(wanted).order_by(table.id).limit(limit)
+        statement = (
+            update(table)
+            .where(col(table.id).in_(ids.with_for_update(skip_locked=True).scalar_subquery()))
+            .values(lease_owner=owner, lease_until=until, lease_token=token)
+            .returning(table.id, table.key)
+        )
+        claimed = [key for _, key in sorted(session.execute(statement).all())]
+        session.commit()
+    return NotificationClaim(claimed, sum(1 for key in claimed if key in held), token)
+
+
+def holding(owner: str, token: int):
+    """The fence on a write that ends (or renews) a claimed row's work: it applies only while
+    the claim that read the row still holds it."""
+    return and_(NotificationRow.lease_owner == owner, NotificationRow.lease_token == token)
+
+
+def renew_notifications(
+    session: Session, ids: Sequence[int], owner: str, token: int, until: datetime
+) -> set[int]:
+    """Extend a claim's lease on the rows it has yet to send; returns the ids it still holds.
+
+    A sender renews, before each send, the row it is about to send and those waiting behind
+    it in its batch, so a batch slower than the lease does not lose its tail to another
+    replica, which would then send those rows while this one still means to.
+    """
+    if not ids:
+        return set()
+    result = session.execute(
+        update(NotificationRow)
+        .where(
+            col(NotificationRow.id).in_(list(ids)),
+            holding(owner, token),
+            NotificationRow.state == "pending",
+        )
+        .values(lease_until=until)
+        .returning(NotificationRow.id)
+    )
+    held = set(result.scalars())
+    session.commit()
+    return held
+
+
+def follows_pending(session: Session, row: NotificationRow) -> bool:
+    """Whether an earlier row of ``row``'s story and channel is still pending, checked again
+    just before a send: on PostgreSQL a row's id is drawn before the row commits, so an
+    earlier row can become visible after a later one was claimed."""
+    earlier = session.exec(
+        select(NotificationRow.id)
+        .where(
+            NotificationRow.story_id == row.story_id,
+            NotificationRow.channel == row.channel,
+            col(NotificationRow.id) < row.id,
+            NotificationRow.state == "pending",
+        )
+        .limit(1)
+    ).first()
+    return earlier is not None

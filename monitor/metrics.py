@@ -81,12 +81,19 @@ class Metrics:
         self.cycles = Counter("monitor_cycles", "Scheduler cycles run.", registry=r)
         self.cycle_failures = Counter(
             "monitor_cycle_failures",
-            "Cycles that raised (logged; the next tick retries).",
+            "Cycles in which a stage raised (logged; the other stages ran, the next tick retries).",
             registry=r,
         )
         self.leases_taken_over = Counter(
             "monitor_leases_taken_over",
             "Feeds or sends claimed after another replica's lease expired.",
+            registry=r,
+        )
+        self.leases_lost = Counter(
+            "monitor_leases_lost",
+            "Work whose lease another replica took over before it was recorded (what: feed, "
+            "send); the late write was dropped.",
+            ["what"],
             registry=r,
         )
         self.rules = Gauge("monitor_rules_loaded", "Rules in the live rule set.", registry=r)
@@ -102,6 +109,24 @@ class Metrics:
         self.unclean_exits = Gauge(
             "monitor_unclean_exits_recent",
             "Daemon lives on this host that ended without a clean stop in the last hour.",
+            registry=r,
+        )
+        self.article_failures = Counter(
+            "monitor_article_failures",
+            "Articles that raised while being stored, by feed (retried, then quarantined).",
+            ["feed"],
+            registry=r,
+        )
+        self.quarantined = Gauge(
+            "monitor_articles_quarantined",
+            "Articles skipped after failing too often (after each cycle).",
+            registry=r,
+        )
+        self.stage_failures = Counter(
+            "monitor_stage_failures",
+            "A cycle's stage (poll, feed, health, notify, deliver) that raised: logged, and "
+            "the cycle went on with the next stage.",
+            ["stage"],
             registry=r,
         )
         self.pruned = Counter(

@@ -24,17 +24,6 @@ LEASE = timedelta(minutes=5)
 NAMES = [f"feed-{n:02d}" for n in range(20)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'leases.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    store = Store(url)
-    yield store
-    store.close()
-
-
 def test_a_feed_is_claimed_by_one_replica_until_its_lease_ends(store):
     ensure_feed_rows(store, [(n, f"https://example.org/{n}") for n in NAMES])
     ensure_feed_rows(store, [(n, "again") for n in NAMES])  # a second call adds nothing

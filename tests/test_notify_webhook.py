@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from monitor.notify.base import NotifyError
-from monitor.notify.webhook import WebhookNotifier
+from monitor.notify.webhook import TIMESTAMPED_HEADER, WebhookNotifier, verify_signature
 from tests.httpserver import LocalServer, Reply
 from tests.test_notify_slack import HOSTILE, alert, citation, message
 
@@ -72,3 +72,78 @@ def test_redirect_is_not_followed(server: LocalServer) -> None:
         WebhookNotifier(server.url("/hook"), timeout=5).send(message([alert([citation(1)])]))
     assert not caught.value.retryable
     assert server.hits("/elsewhere") == 0
+
+
+NOW = 1_767_225_600  # a fixed clock, so the signed timestamp is known
+
+
+def _signed(server: LocalServer) -> tuple[str, bytes]:
+    """A message sent through the real server: its timestamped signature header and body."""
+    WebhookNotifier(server.url("/hook"), secret=SECRET, timeout=5, clock=lambda: NOW).send(
+        message([alert([citation(1)])])
+    )
+    [request] = server.requests
+    return request.headers[TIMESTAMPED_HEADER], request.body
+
+
+def test_no_timestamped_signature_without_secret(server: LocalServer) -> None:
+    WebhookNotifier(server.url("/hook"), timeout=5).send(message([alert([citation(1)])]))
+    assert TIMESTAMPED_HEADER not in server.requests[0].headers
+
+
+def test_timestamped_signature_signs_the_time_and_the_body(server: LocalServer) -> None:
+    header, body = _signed(server)
+    expected = hmac.new(SECRET.encode(), f"{NOW}.".encode() + body, hashlib.sha256).hexdigest()
+    assert header == f"t={NOW},v1={expected}"
+    assert verify_signature(SECRET, header, body, now=NOW + 10)
+
+
+def test_a_tampered_body_or_another_secret_fails(server: LocalServer) -> None:
+    header, body = _signed(server)
+    tampered = body.replace(b'"kind": "new"', b'"kind": "upd"')
+    assert tampered != body
+    assert not verify_signature(SECRET, header, tampered, now=NOW)
+    assert not verify_signature("another-secret", header, body, now=NOW)
+    # The timestamp is signed too: moving it forward to pass the window breaks the signature.
+    moved = header.replace(f"t={NOW}", f"t={NOW + 3600}")
+    assert not verify_signature(SECRET, moved, body, now=NOW + 3600)
+
+
+def test_a_replay_outside_the_tolerance_fails(server: LocalServer) -> None:
+    header, body = _signed(server)
+    assert verify_signature(SECRET, header, body, now=NOW + 300)
+    assert not verify_signature(SECRET, header, body, now=NOW + 301)  # captured, sent later
+    assert not verify_signature(SECRET, header, body, now=NOW - 301)  # from the future
+    assert verify_signature(SECRET, header, body, now=NOW + 3000, tolerance=3600)
+
+
+GOOD_V1 = hmac.new(SECRET.encode(), f"{NOW}.{{}}".encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "junk",
+        f"v1={GOOD_V1}",  # no time
+        f"t={NOW}",  # no signature
+        f"t=,v1={GOOD_V1}",
+        f"t={NOW}.0,v1={GOOD_V1}",
+        f"t=-{NOW},v1={GOOD_V1}",
+        f"t={NOW},t={NOW - 1},v1={GOOD_V1}",  # which time was signed?
+        f"t={NOW},v1={GOOD_V1.upper()}x",
+        f"t={NOW},v1=\u00e9{GOOD_V1}",  # not ASCII: refused, not an exception
+        f"t=\u0661\u0662,v1={GOOD_V1}",  # digits, but not ASCII ones
+    ],
+)
+def test_a_malformed_signature_header_fails(header: str) -> None:
+    assert verify_signature(SECRET, f"t={NOW},v1={GOOD_V1}", b"{}", now=NOW)
+    assert not verify_signature(SECRET, header, b"{}", now=NOW)
+
+
+def test_a_header_may_carry_several_v1_signatures(server: LocalServer) -> None:
+    """While a secret is rotated a receiver may be sent one v1 per secret; any one verifies."""
+    header, body = _signed(server)
+    t, v1 = header.split(",")
+    assert verify_signature(SECRET, f"{t},v1={'0' * 64},{v1}", body, now=NOW)
+    assert not verify_signature(SECRET, f"{t},v1={'0' * 64}", body, now=NOW)

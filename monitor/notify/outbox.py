@@ -9,6 +9,12 @@ been tried yet, later changes to the same story fold into it (``group_wait``).
 ``deliver`` sends the rows that are due and records each outcome, retrying with backoff until
 the row's deadline. A crash between the two leaves a pending row that the next ``deliver``
 sends; the row's key is the idempotency key a channel can use to drop a second copy.
+
+Per story and channel the rows go out in order: one waits while an earlier one is pending,
+under retries and across replicas (see :func:`monitor.leases.claim_notifications`). A claimed
+row is sent under its claim's lease, renewed before each send, and its outcome is written only
+while the claim still holds it: a replica that stalled past its lease and lost the row to
+another writes nothing, and says so.
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ from monitor.config import DeliveryConfig, RouteConfig
 from monitor.dates import as_utc
 from monitor.failpoints import failpoint
 from monitor.leases import (
+    NotificationClaim,
     claim_notifications,
+    follows_pending,
+    holding,
     new_replica_id,
     release_notifications,
-    still_mine,
+    renew_notifications,
 )
 from monitor.metrics import Metrics
 from monitor.models import AlertView
@@ -50,6 +59,8 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    # Rows another replica took over from this one: not sent, or their outcome not written.
+    lost: int = 0
 
 
 def _reported(
@@ -247,71 +258,154 @@ def deliver(
     sender: Sender | None = None,
 ) -> DeliveryReport:
     """Send every due pending notification this replica can claim, oldest first, recording
-    each outcome. A row another replica holds is left to it."""
+    each outcome. A row another replica holds is left to it.
+
+    Per story and channel, rows go out in the order they were written (see
+    :func:`monitor.leases.claim_notifications`): a row waits while an earlier one is pending,
+    even one waiting for its retry, and goes once that one is sent or has failed for good. It
+    then goes as written: a follow-up whose first notice failed for good is still a follow-up,
+    and reports only its own new sources (the failure is logged and counted). Rows a send let
+    go are claimed again at once, so a follow-up does not wait for the next call.
+    """
     delivery = delivery or DeliveryConfig()
     sender = sender or Sender()
     report = DeliveryReport()
-    claim = claim_notifications(store, sender.owner, utcnow(), sender.lease)
-    claim.note_takeover("send(s)", sender.metrics)
+    tried: set[str] = set()
+    only: set[tuple[str, str]] | None = None  # after the first batch: what a send let go
+    while not sender.should_stop():
+        claim = claim_notifications(
+            store, sender.owner, utcnow(), sender.lease, only=only, skip=tried
+        )
+        claim.note_takeover("send(s)", sender.metrics)
+        if not claim.names:
+            break
+        only = _send_batch(store, notifiers, delivery, sender, claim, report, tried)
+        if not only:
+            break
+    return report
+
+
+def _send_batch(
+    store: Store,
+    notifiers: Mapping[str, Notifier],
+    delivery: DeliveryConfig,
+    sender: Sender,
+    claim: NotificationClaim,
+    report: DeliveryReport,
+    tried: set[str],
+) -> set[tuple[str, str]]:
+    """Send a claim's rows in order; returns the (story, channel) pairs whose row ended here
+    (sent, or failed for good), since the rows after those may go now.
+
+    Every write is fenced by the claim (owner and token): before each send the lease is
+    renewed on that row and on those still waiting behind it, and a row lost meanwhile is not
+    sent; a send's outcome is written only if the claim still holds the row.
+    """
     with store.session() as session:
         due = session.exec(
             select(NotificationRow)
             .where(col(NotificationRow.key).in_(claim.names))
             .order_by(NotificationRow.id)
         ).all()
+    ended: set[tuple[str, str]] = set()
     for n, row in enumerate(due):
         if sender.should_stop():  # the rest stay pending for the next start or replica
-            release_notifications(store, [r.key for r in due[n:]], sender.owner)
+            release_notifications(store, [r.key for r in due[n:]], sender.owner, claim.token)
             break
-        with store.session() as session:
-            if not still_mine(session, row, sender.owner, utcnow() + sender.lease):
-                continue
-            message = build_message(session, row)
-        notifier = notifiers.get(row.channel)
-        row.attempts += 1
-        try:
-            if not message.alerts:
-                raise NotifyError(f"the alerts of notification {row.key} are gone", False)
-            if notifier is None:
-                raise NotifyError(f"no channel named '{row.channel}' is configured", False)
-            notifier.send(message)
-        except NotifyError as exc:
-            _failed(row, str(exc), exc.retryable, exc.retry_after, delivery, report)
-        except Exception as exc:  # a channel bug must not stop the others
-            log.exception(
-                "channel %s raised on notification %s",
-                row.channel,
-                row.key,
-                extra={"channel": row.channel, "notification": row.key},
-            )
-            _failed(row, f"{type(exc).__name__}: {exc}", True, None, delivery, report)
+        message = _prepare(store, row, [r.id for r in due[n:]], sender, claim.token)
+        if message is None:
+            tried.add(row.key)
+            _lost(row, "is not sent: another replica took it over first", sender, report)
+            continue
+        if message is _WAIT:  # not tried: it may go once the earlier one ends
+            release_notifications(store, [row.key], sender.owner, claim.token)
+            continue
+        tried.add(row.key)
+        _send(row, message, notifiers.get(row.channel), delivery)
+        if not _record(store, row, sender.owner, claim.token):
+            outcome = "sent" if row.state == "sent" else f"{row.state}: {row.last_error}"
+            _lost(row, f"its outcome ({outcome}) is not recorded", sender, report)
+            continue
+        if row.state == "pending":
+            report.retrying += 1
         else:
-            failpoint("after-send")
-            row.state, row.sent, row.last_error = "sent", utcnow(), ""
-            report.sent += 1
-            log.info(
-                "notification %s sent to %s",
-                row.key,
-                row.channel,
-                extra={"channel": row.channel, "notification": row.key, "story": row.story_id},
-            )
+            report.sent += row.state == "sent"
+            report.failed += row.state == "failed"
+            ended.add((row.story_id, row.channel))
         if sender.metrics:
             outcome = "retrying" if row.state == "pending" else row.state  # sent, failed
             sender.metrics.deliveries.labels(row.channel, outcome).inc()
             if row.sent is not None:
                 waited = (as_utc(row.sent) - as_utc(row.created)).total_seconds()
                 sender.metrics.delivery_latency.labels(row.channel).observe(max(waited, 0.0))
-        _record(store, row)
-    return report
+    return ended
 
 
-def _record(store: Store, row: NotificationRow) -> None:
-    """Write a send's outcome, and only that: the row's content is not this sender's to
-    write back (it was read before the send)."""
+# What _prepare answers for a row that must wait for an earlier one of its story.
+_WAIT = Message(key="", channel="", kind="", story="", headline="", alerts=[])
+
+
+def _prepare(
+    store: Store, row: NotificationRow, batch: list[int], sender: Sender, token: int
+) -> Message | None:
+    """Renew the claim on ``row`` and the rows waiting behind it, then build its message;
+    None if the claim lost the row, :data:`_WAIT` if an earlier row of its story and channel
+    is still pending (see :func:`monitor.leases.follows_pending`)."""
     with store.session() as session:
-        session.execute(
+        held = renew_notifications(session, batch, sender.owner, token, utcnow() + sender.lease)
+        if row.id not in held:
+            return None
+        if follows_pending(session, row):
+            log.info(
+                "notification %s waits: an earlier message of its story to %s is pending",
+                row.key,
+                row.channel,
+                extra={"channel": row.channel, "notification": row.key},
+            )
+            return _WAIT
+        return build_message(session, row)
+
+
+def _send(
+    row: NotificationRow, message: Message, notifier: Notifier | None, delivery: DeliveryConfig
+) -> None:
+    """One attempt: the row's state, attempts, error and next attempt say how it went."""
+    row.attempts += 1
+    try:
+        if not message.alerts:
+            raise NotifyError(f"the alerts of notification {row.key} are gone", False)
+        if notifier is None:
+            raise NotifyError(f"no channel named '{row.channel}' is configured", False)
+        notifier.send(message)
+    except NotifyError as exc:
+        _failed(row, str(exc), exc.retryable, exc.retry_after, delivery)
+    except Exception as exc:  # a channel bug must not stop the others
+        log.exception(
+            "channel %s raised on notification %s",
+            row.channel,
+            row.key,
+            extra={"channel": row.channel, "notification": row.key},
+        )
+        _failed(row, f"{type(exc).__name__}: {exc}", True, None, delivery)
+    else:
+        failpoint("after-send")
+        row.state, row.sent, row.last_error = "sent", utcnow(), ""
+        log.info(
+            "notification %s sent to %s",
+            row.key,
+            row.channel,
+            extra={"channel": row.channel, "notification": row.key, "story": row.story_id},
+        )
+
+
+def _record(store: Store, row: NotificationRow, owner: str, token: int) -> bool:
+    """Write a send's outcome, and only that: the row's content is not this sender's to
+    write back (it was read before the send). Fenced: False, and nothing written, when the
+    claim no longer holds the row, since the replica that took it over owns its outcome now."""
+    with store.session() as session:
+        result = session.execute(
             update(NotificationRow)
-            .where(col(NotificationRow.id) == row.id)
+            .where(col(NotificationRow.id) == row.id, holding(owner, token))
             .values(
                 state=row.state,
                 attempts=row.attempts,
@@ -323,6 +417,22 @@ def _record(store: Store, row: NotificationRow) -> None:
             )
         )
         session.commit()
+    return result.rowcount == 1
+
+
+def _lost(row: NotificationRow, what: str, sender: Sender, report: DeliveryReport) -> None:
+    """Say that a lease was lost, since it means a stall as long as the lease (or a clock
+    off by that much), and, for a send already made, that the channel may get it twice."""
+    report.lost += 1
+    log.warning(
+        "notification %s to %s: lease lost to another replica, %s",
+        row.key,
+        row.channel,
+        what,
+        extra={"channel": row.channel, "notification": row.key, "replica": sender.owner},
+    )
+    if sender.metrics is not None:
+        sender.metrics.leases_lost.labels("send").inc()
 
 
 def _failed(
@@ -331,14 +441,12 @@ def _failed(
     retryable: bool,
     retry_after: float | None,
     delivery: DeliveryConfig,
-    report: DeliveryReport,
 ) -> None:
     row.last_error = error
     delay = retry_after or min(delivery.backoff * 2 ** (row.attempts - 1), delivery.max_backoff)
     retry_at = utcnow() + timedelta(seconds=delay)
     if retryable and (row.deadline is None or retry_at <= as_utc(row.deadline)):
         row.next_attempt = retry_at
-        report.retrying += 1
         log.warning(
             "notification %s to %s failed (attempt %d), retry in %.0fs: %s",
             row.key,
@@ -350,7 +458,6 @@ def _failed(
         )
     else:
         row.state = "failed"
-        report.failed += 1
         log.error(
             "notification %s to %s failed for good after %d attempt(s): %s",
             row.key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -129,6 +129,9 @@ class NotificationRow(SQLModel, table=True):
     # A replica sending the row holds it until lease_until, so only one sends it.
     lease_owner: str = ""
     lease_until: datetime | None = None
+    # Written afresh by every claim: the writes that renew or end the work carry it (a fence),
+    # so a claim that was taken over, even by the same owner, can no longer write.
+    lease_token: int = Field(default=0, sa_type=BigInteger)
 
 
 class SilenceRow(SQLModel, table=True):
@@ -153,6 +156,10 @@ class ReplicaRow(SQLModel, table=True):
     id: str = Field(primary_key=True)  # host:pid:random, also the lease owner
     host: str = ""
     pid: int = 0
+    # Which process this was, beyond host and pid, which repeat across containers (every
+    # daemon is pid 1) and hosts (compose ``hostname:``): boot id, pid namespace and the
+    # process's start time. Only a life whose instance proves it gone is declared dead early.
+    instance: str = ""
     version: str = ""
     started: datetime = Field(default_factory=utcnow, index=True)
     heartbeat: datetime = Field(default_factory=utcnow)
@@ -172,3 +179,21 @@ class ForgottenRow(SQLModel, table=True):
     canonical_url: str = Field(default="", index=True)
     content_hash: str = Field(default="", index=True)
     pruned: datetime = Field(default_factory=utcnow)
+
+
+class ArticleFailureRow(SQLModel, table=True):
+    """An article that could not be stored: retried at the next polls, then quarantined
+    (skipped, and shown to operators), so one poisoned item never blocks the rest of its feed."""
+
+    __tablename__ = "article_failures"
+    __table_args__ = (UniqueConstraint("feed", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    feed: str = Field(default="", index=True)
+    key: str = ""  # the item's guid, else its canonical URL, else the hash of its words
+    title: str = ""
+    url: str = ""
+    attempts: int = 0
+    error: str = ""
+    first_failed: datetime = Field(default_factory=utcnow)
+    last_failed: datetime = Field(default_factory=utcnow)
+    quarantined: bool = False
