@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.durations import parse_duration
+from monitor.feeds.urls import redact_url
 from monitor.logs import register_secret
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
@@ -52,8 +53,8 @@ class FeedConfig(BaseModel):
             raise ValueError("a feed needs exactly one of 'url:' (http/https) or 'path:' (a file)")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise ValueError(f"feed url must start with http:// or https://, got {self.url!r}")
-        if not self.name:
-            self.name = self.url or str(self.path)
+        if not self.name:  # a name is shown everywhere: never with the URL's credentials
+            self.name = redact_url(self.url) if self.url else str(self.path)
         return self
 
     @property

@@ -58,6 +58,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # userinfo cannot contain '/', '?', '#' or '@' unescaped (RFC 3986), which keeps
     # "http://host:8080/path@x" from being mistaken for a password.
     (re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)[^\s/?#@]+@"), r"\g<1>***@"),
+    # Credentials in a URL's query (private feeds): ?token=..., &api_key=..., &sig=...
+    (
+        re.compile(
+            r"([?&](?:[A-Za-z0-9]*_)?(?:token|api_?key|key|secret|password|passwd|pass|pwd|"
+            r"auth|sig|signature|session|sessionid|sid|code|credentials)=)[^\s&#\"'<>]+",
+            re.IGNORECASE,
+        ),
+        r"\g<1>" + MASK,
+    ),
 )
 
 

@@ -2,6 +2,11 @@
 
 Each article is committed with its story and its citations in one transaction, so a crash
 leaves either all of an article's effects or none, and a restart simply re-polls.
+
+An article that raises fails alone: its transaction rolls back, the rest of the batch is
+stored, and the failure is counted against the item (``monitor.store.failures``) so that it is
+retried at the next polls and quarantined after a few. Only a fault of the store itself (a lost
+connection, a lock timeout) fails the whole batch, because no article is to blame for it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from monitor.metrics import Metrics
 from monitor.models import Article
 from monitor.rules import Matcher
 from monitor.store import Store
+from monitor.store.failures import (
+    clear_failure,
+    failure_key,
+    known_failures,
+    record_failure,
+    store_fault,
+)
 from monitor.store.tables import AlertRow, ArticleRow, ForgottenRow, StoryRow, utcnow
 from monitor.stories import StoryIndex, StoryPolicy, assign_story
 from monitor.text import tokenize
@@ -33,11 +45,17 @@ class IngestResult:
     duplicates: int = 0
     matches: int = 0
     changed_alerts: list[str] = field(default_factory=list)
+    failed: int = 0  # articles that raised this time; retried at the next poll
+    quarantined: int = 0  # articles skipped: they failed too often (see store.failures)
+    errors: list[str] = field(default_factory=list)  # why, one line per failed article
 
     def merge(self, other: IngestResult) -> None:
         self.new += other.new
         self.duplicates += other.duplicates
         self.matches += other.matches
+        self.failed += other.failed
+        self.quarantined += other.quarantined
+        self.errors.extend(other.errors)
         for alert_id in other.changed_alerts:
             if alert_id not in self.changed_alerts:
                 self.changed_alerts.append(alert_id)
@@ -70,26 +88,73 @@ class Pipeline:
         self.metrics = metrics
 
     def ingest(self, articles: Iterable[Article]) -> IngestResult:
+        """Store each article with its story and alerts; see the module's docstring for what
+        happens when one raises."""
         result = IngestResult()
+        batch = [(article, content_hash(article.title, article.text)) for article in articles]
+        if not batch:
+            return result
+        keys = [failure_key(article, digest) for article, digest in batch]
         with self.store.session() as session:
-            for article in articles:
+            failed_before = known_failures(
+                session, [(a.feed, key) for (a, _), key in zip(batch, keys, strict=True)]
+            )
+            session.rollback()  # end the read: each article takes the lock afresh
+            for (article, digest), key in zip(batch, keys, strict=True):
+                if failed_before.get((article.feed, key)):
+                    result.quarantined += 1
+                    continue
                 try:
                     # Replicas take turns here, and each first indexes what the others
                     # stored, so two reports of one story arriving at two replicas at once
                     # still join one story and one alert.
                     serialized(session)
                     self.stories.sync(session)
-                    one = self._ingest_one(session, article)
+                    one = self._ingest_one(session, article, digest)
+                    if (article.feed, key) in failed_before:
+                        clear_failure(session, article.feed, key)
                     session.commit()  # one article, one transaction: a crash loses no other
-                except Exception:
+                    self.stories.commit()
+                except Exception as exc:
                     session.rollback()
-                    raise
+                    self.stories.rollback()
+                    if store_fault(exc):
+                        raise
+                    result.merge(self._failed(article, key, exc))
+                    continue
                 result.merge(one)
         return result
 
-    def _ingest_one(self, session: Session, article: Article) -> IngestResult:
+    def _failed(self, article: Article, key: str, exc: Exception) -> IngestResult:
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        failure = record_failure(self.store, article, key, error, utcnow())
+        where = {"feed": article.feed, "article_key": key}
+        label = article.title[:80] or key
+        then = (
+            f"quarantined after {failure.attempts} failed attempts"
+            if failure.quarantined
+            else f"could not be stored (attempt {failure.attempts}, retried at the next poll)"
+        )
+        log.log(
+            logging.ERROR if failure.quarantined else logging.WARNING,
+            "article %r of feed %s %s: %s",
+            label,
+            article.feed,
+            then,
+            error,
+            exc_info=exc,
+            extra=where,
+        )
+        if self.metrics is not None:
+            self.metrics.article_failures.labels(article.feed).inc()
+        return IngestResult(
+            failed=0 if failure.quarantined else 1,
+            quarantined=1 if failure.quarantined else 0,
+            errors=[f"{label}: {error}"],
+        )
+
+    def _ingest_one(self, session: Session, article: Article, digest: str) -> IngestResult:
         result = IngestResult()
-        digest = content_hash(article.title, article.text)
         if self._seen(session, article, digest):
             result.duplicates = 1
             self._count("duplicates")

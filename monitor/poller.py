@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import update
 from sqlmodel import and_, col, or_, select
 
 from monitor.config import FeedConfig, Settings
@@ -35,6 +36,7 @@ from monitor.feeds.fetch import FetchCancelled, FetchError, fetch
 from monitor.feeds.fulltext import fill_full_text
 from monitor.feeds.parse import FeedParseError, parse_feed
 from monitor.feeds.registry import all_feeds
+from monitor.feeds.urls import redact_url
 from monitor.leases import serialized
 from monitor.metrics import Metrics
 from monitor.models import Article
@@ -47,6 +49,17 @@ MAX_RETRY_AFTER = timedelta(hours=24)  # a hostile Retry-After cannot switch a f
 MIN_INTERVAL = 60  # seconds: the shortest interval the missed-items rule may set
 RELAX = 1.25  # a shortened interval grows back by this factor per calm poll
 RHYTHM_WEIGHT = 0.3  # weight of the newest observation in the moving average
+
+
+def backoff(interval: timedelta, failures: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
+    """The wait after ``failures`` failed polls in a row: doubling, never past ``cap``.
+
+    Computed in float seconds with the exponent bounded: ``interval * 2**failures`` as a
+    timedelta overflows at about 37 failures (a week of one dead feed), and that error once
+    escaped the cycle before any alert was sent.
+    """
+    doublings = min(max(failures, 0), 64)
+    return timedelta(seconds=min(interval.total_seconds() * 2.0**doublings, cap.total_seconds()))
 
 
 @dataclass(slots=True)
@@ -67,6 +80,7 @@ class PollOutcome:
     retry_after: float | None = None
     full_texts: int = 0  # pages fetched for summary-only entries
     cancelled: bool = False  # cut short by shutdown: not to be recorded as a poll
+    retry_items: bool = False  # an entry failed to store: fetch and parse afresh next time
     seconds: float = 0.0  # time to fetch and parse
 
 
@@ -193,7 +207,7 @@ class Poller:
         except FetchError as exc:
             outcome.error, outcome.status = str(exc), exc.status
             outcome.retry_after = exc.retry_after
-            log.warning("feed %s: %s", feed.name, exc, extra=_ctx(feed))
+            log.warning("feed %s: %s", feed.name, str(exc), extra=_ctx(feed))
             return outcome
         outcome.status, outcome.url, outcome.moved_to = result.status, result.url, result.moved_to
         lower = {k.lower(): v for k, v in result.headers.items()}
@@ -210,7 +224,7 @@ class Poller:
             parsed = parse_feed(result.body, result.url, result.headers, feed.name, feed.source)
         except FeedParseError as exc:
             outcome.error = str(exc)
-            log.warning("feed %s: %s", feed.name, exc, extra=_ctx(feed))
+            log.warning("feed %s: %s", feed.name, str(exc), extra=_ctx(feed))
             return outcome
         if parsed.problem and not parsed.articles:
             outcome.error = f"ill-formed feed with no readable entry: {parsed.problem}"
@@ -263,14 +277,25 @@ class Poller:
 
     # -- after a poll ----------------------------------------------------------------------
 
-    def record(self, outcome: PollOutcome, new_items: int) -> None:
-        """Write the feed's health, its learnt interval and its next poll time after one poll."""
+    def record(self, outcome: PollOutcome, new_items: int, owner: str | None = None) -> bool:
+        """Write the feed's health, its learnt interval and its next poll time after one poll.
+
+        With ``owner`` (the replica that claimed the feed) the write is fenced: it happens
+        only while that replica still holds the feed's lease. If another replica took the
+        feed over meanwhile, this poll's record is abandoned (returns False): the other
+        replica's poll is the one that counts, and its articles are deduplicated anyway.
+        """
         feed = outcome.feed
         now = self.clock()
         with self.store.session() as session:
             state = session.exec(select(FeedState).where(FeedState.name == feed.name)).first()
+            columns = [c.name for c in FeedState.__table__.columns]
+            before: dict[str, object] = {}
             if state is None:
                 state = FeedState(name=feed.name, url=feed.location)
+            else:
+                session.expunge(state)  # changed below, written by the fenced update
+                before = {name: getattr(state, name) for name in columns}
             state.last_polled = now
             state.first_polled = state.first_polled or now
             if outcome.error:
@@ -278,7 +303,23 @@ class Poller:
             else:
                 self._record_success(state, outcome, new_items, now)
             state.lease_owner, state.lease_until = "", None  # the poll is done: let go
-            session.add(state)
+            if state.id is None:
+                session.add(state)
+                kept = True
+            else:
+                # Only what changed: a 30-column update costs more to build than to run.
+                values = {
+                    name: getattr(state, name)
+                    for name in columns
+                    if getattr(state, name) != before[name]
+                }
+                values.setdefault("lease_owner", "")  # never empty: the fenced row is written
+                fence = [FeedState.id == state.id]
+                if owner is not None:
+                    fence.append(FeedState.lease_owner == owner)
+                kept = (
+                    session.execute(update(FeedState).where(*fence).values(**values)).rowcount == 1
+                )
             session.commit()
         if self.metrics is not None:
             self.metrics.polls.labels(feed.name).inc()
@@ -287,12 +328,42 @@ class Poller:
                 self.metrics.poll_errors.labels(feed.name).inc()
             else:
                 self.metrics.last_success.labels(feed.name).set(now.timestamp())
+        if not kept:
+            log.warning(
+                "feed %s: another replica took the feed over while this one polled it; this "
+                "poll's record is dropped",
+                feed.name,
+                extra=_ctx(feed),
+            )
+            if self.metrics is not None:
+                self.metrics.leases_lost.labels("feed").inc()
+        return kept
+
+    def defer(self, feed: FeedConfig, error: str) -> None:
+        """The last resort when recording a poll raised: count a failure, say why and push the
+        next poll one interval out, in one plain update, so the feed neither spins at every
+        tick nor goes unseen."""
+        now = self.clock()
+        with self.store.session() as session:
+            session.execute(
+                update(FeedState)
+                .where(col(FeedState.name) == feed.name)
+                .values(
+                    consecutive_failures=FeedState.consecutive_failures + 1,
+                    last_error=error[:1000],
+                    last_polled=now,
+                    next_poll=now + self.interval(feed, None),
+                    lease_owner="",
+                    lease_until=None,
+                )
+            )
+            session.commit()
 
     def _record_failure(self, state: FeedState, outcome: PollOutcome, now: datetime) -> None:
         interval = self.interval(outcome.feed, state)
         state.consecutive_failures += 1
         state.last_error = outcome.error
-        wait_for = min(interval * 2**state.consecutive_failures, MAX_BACKOFF)
+        wait_for = backoff(interval, state.consecutive_failures)
         if outcome.retry_after is not None:
             asked = min(timedelta(seconds=outcome.retry_after), MAX_RETRY_AFTER)
             wait_for = max(wait_for, asked)
@@ -309,23 +380,30 @@ class Poller:
     ) -> None:
         feed = outcome.feed
         polled_before = state.last_success is not None
-        if state.consecutive_failures:
+        recovered = state.consecutive_failures > 0
+        if recovered:
             log.info(
                 "feed %s recovered after %d failed poll(s)", feed.name, state.consecutive_failures
             )
         state.consecutive_failures = 0
-        state.last_error = outcome.problem
+        if not outcome.unchanged or recovered:  # an unchanged document keeps its problems
+            state.last_error = outcome.problem
         state.last_success = now
         state.items_seen += new_items
         if outcome.etag or outcome.last_modified or outcome.status == 200:
             state.etag, state.last_modified = outcome.etag, outcome.last_modified
         if outcome.body_hash:
             state.body_hash = outcome.body_hash
+        if outcome.retry_items:  # validators or the same bytes would skip the failed entry
+            state.etag, state.last_modified, state.body_hash = "", "", ""
         if outcome.title:
             state.title = outcome.title
         if outcome.moved_to:
             log.info(
-                "feed %s moved permanently to %s", feed.name, outcome.moved_to, extra=_ctx(feed)
+                "feed %s moved permanently to %s",
+                feed.name,
+                redact_url(outcome.moved_to),
+                extra=_ctx(feed),
             )
             state.url = outcome.moved_to
         if new_items:

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import col, func, select
@@ -54,6 +55,7 @@ def register(store: Store, replica: str, silent_after: timedelta) -> list[Replic
                 id=replica,
                 host=socket.gethostname(),
                 pid=os.getpid(),
+                instance=instance(),
                 version=__version__,
                 started=now,
                 heartbeat=now,
@@ -74,20 +76,47 @@ def register(store: Store, replica: str, silent_after: timedelta) -> list[Replic
     return crashed
 
 
-def dead_here(row: ReplicaRow) -> bool:
-    """A life on this host whose process is gone: its pid runs nothing, or runs this very
-    process (a restarted container is pid 1 again)."""
-    if row.host != socket.gethostname():
-        return False
-    if row.pid == os.getpid():
-        return True
+def instance() -> str:
+    """Which process this is, in a way no other process shares: "boot id:pid namespace:pid:
+    start time". Host name and pid are not enough: in containers every daemon is pid 1, and
+    host names repeat (compose ``hostname:``, host networking). "" where ``/proc`` cannot tell.
+    """
     try:
-        os.kill(row.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # some other user's process: alive
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""
+    started = _started(os.getpid())
+    return f"{boot}:{namespace}:{os.getpid()}:{started}" if started else ""
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot); "" if there is no such process,
+    None if it cannot be told (it exists but cannot be read, or this is not Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return "" if Path("/proc/self/stat").exists() else None
+    except OSError:
+        return None
+    # Field 22, counted after the command name, which may itself hold spaces and parentheses.
+    return stat[stat.rindex(")") + 2 :].split()[19]
+
+
+def dead_here(row: ReplicaRow) -> bool:
+    """True only when this process can prove the life is over: it ran under this kernel and in
+    this pid namespace, and its pid now runs nothing, or a process started at another time.
+
+    Anything else (another host, another container, a life recorded before ``instance``
+    existed) is left to its heartbeat: freeing a live replica's leases would make two replicas
+    poll and send the same work.
+    """
+    parts = row.instance.split(":", 3)
+    mine = instance().split(":", 3)
+    if len(parts) != 4 or len(mine) != 4 or parts[:2] != mine[:2]:
         return False
-    return False
+    started = _started(int(parts[2]))
+    return started is not None and started != parts[3]
 
 
 def running(store: Store, silent_after: timedelta, now: datetime | None = None) -> int:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -24,11 +25,13 @@ from monitor.config import Settings
 from monitor.failpoints import failpoint
 from monitor.feeds.fetch import make_client
 from monitor.leases import (
+    LeaseKeeper,
     claim_feeds,
     ensure_feed_rows,
     new_replica_id,
     release_feeds,
     release_owners,
+    renew_feeds,
     serialized,
 )
 from monitor.metrics import Metrics
@@ -36,13 +39,14 @@ from monitor.notify.base import Notifier
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.outbox import DeliveryReport, Sender, deliver, enqueue
 from monitor.pipeline import IngestResult, Pipeline
-from monitor.poller import Poller
+from monitor.poller import Poller, PollOutcome
 from monitor.rules import Matcher
 from monitor.rules.parse import valid_rules
 from monitor.rules.watch import RuleWatcher
 from monitor.status import failing_feeds, outbox_states
 from monitor.store import Store
 from monitor.store.db import store_problem
+from monitor.store.failures import quarantined_count
 from monitor.store.tables import AlertRow, utcnow
 from monitor.stories import StoryPolicy
 
@@ -73,6 +77,7 @@ class CycleReport:
     ingest: IngestResult | None = None
     queued: int = 0
     delivery: DeliveryReport | None = None
+    failed_stages: list[str] = field(default_factory=list)  # stages that raised (logged)
 
     def summary(self) -> str:
         ingest = self.ingest or IngestResult()
@@ -95,8 +100,10 @@ class Service:
         notifiers: Mapping[str, Notifier] | None = None,
         matcher: Matcher | None = None,
         metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
+        self.clock = clock  # when feeds are due and leases end; tests run days in seconds
         self.metrics = metrics or Metrics()
         self.replica = new_replica_id()
         self.stopping = threading.Event()  # set by the daemon on SIGTERM
@@ -106,7 +113,12 @@ class Service:
         self.metrics.rules.set(len(self.matcher.rules))
         self.client = make_client(settings.http)
         self.poller = Poller(
-            settings, self.store, self.client, metrics=self.metrics, stopping=self.stopping
+            settings,
+            self.store,
+            self.client,
+            clock=clock,
+            metrics=self.metrics,
+            stopping=self.stopping,
         )
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
         self.pipeline = Pipeline(self.store, self.matcher, policy, metrics=self.metrics)
@@ -141,14 +153,54 @@ class Service:
         self.metrics.rules.set(len(matcher.rules))
 
     def cycle(self, force: bool = False) -> CycleReport:
+        """One pass: poll and store, feed health, notify, deliver.
+
+        Each stage is guarded on its own (see :meth:`_stage`), and within the poll stage
+        each feed: whatever one feed, article or stage raises is logged and counted, and the
+        rest of the cycle goes on, so a fault in polling never holds back delivery.
+        """
         report = CycleReport(ingest=IngestResult())
+        with self._stage("poll", report):
+            self._poll(report, force)
+        health_alerts: list[str] = []
+        with self._stage("health", report):
+            health_alerts = self.poller.check_health()  # feed-health alerts go the same way
+        failpoint("before-notify")
+        with self._stage("notify", report):
+            report.queued = self.notify(report.ingest.changed_alerts + health_alerts)
+        failpoint("before-send")
+        if not self.stopping.is_set():
+            with self._stage("deliver", report):
+                report.delivery = self.deliver()
+        self.metrics.cycles.inc()
+        if report.failed_stages:
+            self.metrics.cycle_failures.inc()
+        with self._stage("gauges", report):
+            self._gauges()
+            if self._registered:
+                replicas.heartbeat(self.store, self.replica)
+        log.info("cycle: %s", report.summary(), extra={"replica": self.replica})
+        return report
+
+    @contextmanager
+    def _stage(self, name: str, report: CycleReport) -> Iterator[None]:
+        """Run one stage of the cycle; if it raises, log and count it and go on."""
+        try:
+            yield
+        except Exception:
+            report.failed_stages.append(name)
+            self.metrics.stage_failures.labels(name).inc()
+            log.exception("cycle stage %r failed; the cycle goes on, the next tick retries", name)
+
+    def _poll(self, report: CycleReport, force: bool) -> None:
+        """Claim the due feeds, poll them, store what they bring and record each poll."""
         candidates = {f.name: f for f in self.poller.due(force=force)}
         ensure_feed_rows(self.store, [(f.name, f.location) for f in candidates.values()])
         claim = claim_feeds(
             self.store,
             list(candidates),
             self.replica,
-            utcnow(),
+            self.clock(),
             self.lease,
             force,
             limit=None if force else self._share(len(candidates)),
@@ -158,31 +210,44 @@ class Service:
             failpoint("after-claim")  # the crash tests: die holding leases
         claim.note_takeover("feed(s)", self.metrics)
         unrecorded = set(claim.names)
+        keeper = LeaseKeeper(
+            lambda names: renew_feeds(self.store, names, self.replica, self.clock() + self.lease),
+            claim.names,
+            every=self.lease.total_seconds() / 3,
+            what="feed(s)",
+        )
         try:
-            for outcome in self.poller.poll([candidates[n] for n in claim.names]):
-                if outcome.cancelled:
-                    continue
-                report.feeds += 1
-                result = self._store_articles(outcome)
-                report.ingest.merge(result)
-                report.failed_feeds += bool(outcome.error)
-                self.poller.record(outcome, result.new)
-                unrecorded.discard(outcome.feed.name)
+            with keeper:
+                for outcome in self.poller.poll([candidates[n] for n in claim.names]):
+                    if outcome.cancelled:
+                        continue
+                    report.feeds += 1
+                    keeper.finished(outcome.feed.name)
+                    if self._finish_feed(outcome, report):
+                        unrecorded.discard(outcome.feed.name)
         finally:
             if unrecorded:  # cut short: the next cycle (or replica) polls them afresh
                 release_feeds(self.store, sorted(unrecorded), self.replica)
-        health_alerts = self.poller.check_health()  # feed-health alerts go the same way
-        failpoint("before-notify")
-        report.queued = self.notify(report.ingest.changed_alerts + health_alerts)
-        failpoint("before-send")
-        if not self.stopping.is_set():
-            report.delivery = self.deliver()
-        self.metrics.cycles.inc()
-        self._gauges()
-        if self._registered:
-            replicas.heartbeat(self.store, self.replica)
-        log.info("cycle: %s", report.summary(), extra={"replica": self.replica})
-        return report
+
+    def _finish_feed(self, outcome: PollOutcome, report: CycleReport) -> bool:
+        """Store one feed's articles and record its poll; False if the poll could not be
+        recorded (the feed's lease is then given back, and the next cycle polls it again)."""
+        feed = outcome.feed.name
+        try:
+            result = self._store_articles(outcome)
+            report.ingest.merge(result)
+            report.failed_feeds += bool(outcome.error)
+            self.poller.record(outcome, result.new, owner=self.replica)
+            return True
+        except Exception as exc:
+            self.metrics.stage_failures.labels("feed").inc()
+            log.exception("feed %s: recording its poll failed", feed, extra={"feed": feed})
+            try:  # at least push the next poll out, so a broken record does not spin
+                self.poller.defer(outcome.feed, f"internal error: {type(exc).__name__}: {exc}")
+                return True
+            except Exception:
+                log.exception("feed %s: could not defer its next poll", feed, extra={"feed": feed})
+                return False
 
     def _share(self, due: int) -> int | None:
         """This replica's part of the feeds due now: an equal share among the running ones.
@@ -200,14 +265,17 @@ class Service:
         """What a dashboard alerts on: failing feeds, and a backlog or failures in the outbox."""
         with self.store.session() as session:
             failing, states = failing_feeds(session), outbox_states(session)
+            quarantined = quarantined_count(session)
         self.metrics.failing_feeds.set(failing)
+        self.metrics.quarantined.set(quarantined)
         for state in ("pending", "failed", "sent", "silenced", "skipped"):
             self.metrics.outbox.labels(state).set(states.get(state, 0))
 
-    def _store_articles(self, outcome) -> IngestResult:
-        """Ingest one feed's articles; a failure becomes that feed's error, not the cycle's."""
+    def _store_articles(self, outcome: PollOutcome) -> IngestResult:
+        """Ingest one feed's articles; a store failure becomes that feed's error, not the
+        cycle's, and an article that failed alone is noted as the feed's problem."""
         try:
-            return self.pipeline.ingest(outcome.articles)
+            result = self.pipeline.ingest(outcome.articles)
         except Exception as exc:
             log.exception(
                 "feed %s: storing its articles failed",
@@ -216,6 +284,12 @@ class Service:
             )
             outcome.error = f"internal error while storing: {type(exc).__name__}: {exc}"
             return IngestResult()
+        if result.failed:
+            outcome.retry_items = True
+        if result.errors:
+            failing = f"{len(result.errors)} entry/entries could not be stored: {result.errors[0]}"
+            outcome.problem = f"{outcome.problem}; {failing}" if outcome.problem else failing
+        return result
 
     def notify(self, alert_ids: list[str]) -> int:
         """Write the outbox rows for changed alerts, and for any alert whose newest revision

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 from monitor.dates import as_utc
 from monitor.replicas import running_now
 from monitor.store import Store, migrate
+from monitor.store.failures import quarantined_count
 from monitor.store.tables import FeedState, NotificationRow, ReplicaRow, utcnow
 
 RECENT = timedelta(days=1)  # lives shown: those running, and those that ended this recently
@@ -38,6 +39,7 @@ class Status:
     lives: list[Life] = field(default_factory=list)
     feeds: int = 0
     failing_feeds: int = 0
+    quarantined: int = 0  # entries skipped after failing too often (monitor feeds list)
     outbox: dict[str, int] = field(default_factory=dict)
     oldest_pending: str = ""
 
@@ -87,6 +89,7 @@ def store_status(store: Store, silent_after: timedelta, now: datetime | None = N
             )
         status.feeds = session.exec(select(func.count()).select_from(FeedState)).one()
         status.failing_feeds = failing_feeds(session)
+        status.quarantined = quarantined_count(session)
         status.outbox = outbox_states(session)
         oldest = session.exec(
             select(func.min(NotificationRow.created)).where(NotificationRow.state == "pending")
@@ -121,7 +124,12 @@ def status_lines(status: Status) -> list[str]:
             f"{label:<9} {life.id}  {life.state:<8} since {life.started}, "
             f"last seen {life.last_seen}{holds if life.state != 'stopped' else ''}"
         )
-    lines.append(f"feeds     {status.feeds} known, {status.failing_feeds} failing")
+    quarantined = (
+        f", {status.quarantined} entry/entries quarantined (monitor feeds list)"
+        if status.quarantined
+        else ""
+    )
+    lines.append(f"feeds     {status.feeds} known, {status.failing_feeds} failing{quarantined}")
     outbox = ", ".join(f"{n} {state}" for state, n in sorted(status.outbox.items())) or "empty"
     oldest = f" (oldest pending since {status.oldest_pending})" if status.oldest_pending else ""
     lines.append(f"outbox    {outbox}{oldest}")

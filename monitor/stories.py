@@ -11,8 +11,11 @@ reports do not (under 0.05), and must lie within the story window.
 
 The index lives in memory and is filled from the store: at first use, then before each batch
 with whatever other processes (or a previous life of this one) stored since, so a restart or a
-second replica loses nothing. Articles far behind the newest one leave the index, so its size
-and the cost of a lookup follow the story window, not the whole history.
+second replica loses nothing. An article is staged while its transaction is open and indexed
+only once that transaction commits: a rolled-back article must leave no entry behind, or its
+row id, reused by the next insert, would keep the dead article's signature. Articles far
+behind the newest one leave the index, so its size and the cost of a lookup follow the story
+window, not the whole history.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class StoryIndex:
         self._grams: OrderedDict[int, set[int]] = OrderedDict()
         self._by_date: list[tuple[datetime, int]] = []  # a heap: the oldest article first
         self._newest: datetime | None = None
+        self._staged: list[tuple[int, datetime, RMinHash, set[int] | None]] = []
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -100,6 +104,22 @@ class StoryIndex:
         self._grams[article_id] = grams
         if len(self._grams) > GRAMS_KEPT:
             self._grams.popitem(last=False)
+
+    def stage(
+        self, article_id: int, dated: datetime, minhash: RMinHash, grams: set[int] | None = None
+    ) -> None:
+        """Remember an article of the open transaction; :meth:`commit` indexes it."""
+        self._staged.append((article_id, dated, minhash, grams))
+
+    def commit(self) -> None:
+        """The transaction committed: index what it staged."""
+        staged, self._staged = self._staged, []
+        for entry in staged:
+            self.add(*entry)
+
+    def rollback(self) -> None:
+        """The transaction rolled back: its articles never existed."""
+        self._staged.clear()
 
     def add(
         self, article_id: int, dated: datetime, minhash: RMinHash, grams: set[int] | None = None
@@ -187,5 +207,5 @@ def assign_story(
         story.last_published = max(story.last_published, article.dated)
     session.add(story)
     article.story_id = story.id
-    index.add(article.id, article.dated, minhash, mine)
+    index.stage(article.id, article.dated, minhash, mine)
     return story.id

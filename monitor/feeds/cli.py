@@ -20,7 +20,11 @@ from monitor.config import FeedConfig, Settings
 from monitor.feeds.opml import OPMLError, Subscription, export_opml, parse_opml
 from monitor.feeds.registry import FeedExistsError, add_feed, all_feeds, remove_feed
 from monitor.feeds.safety import UnsafeURLError, check_url, parse_networks
+from monitor.feeds.urls import redact_url
+from monitor.logs import redact
 from monitor.store import Store
+from monitor.store.failures import failures_by_feed
+from monitor.store.failures import release as release_failures
 from monitor.store.tables import FeedState
 
 DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
@@ -40,10 +44,15 @@ def feeds() -> None:
     """Feeds: their health, and feeds added beside the config file's."""
 
 
-def feed_rows(settings: Settings, store: Store) -> list[dict[str, Any]]:
-    """One dict per feed (config and stored), with its health, for ``list``."""
+def feed_rows(settings: Settings, store: Store, reveal: bool = False) -> list[dict[str, Any]]:
+    """One dict per feed (config and stored), with its health, for ``list``.
+
+    URLs are shown without their credentials unless ``reveal`` (``export``, a backup to be
+    imported again, needs them whole)."""
+    show = (lambda url: url) if reveal else redact_url
     with store.session() as session:
         states = {s.name: s for s in session.exec(select(FeedState)).all()}
+        failures = failures_by_feed(session)
     config_names = {f.name for f in settings.feeds}
     rows = []
     for feed in all_feeds(settings, store):
@@ -51,18 +60,29 @@ def feed_rows(settings: Settings, store: Store) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": feed.name,
-                "url": state.url or feed.location,
+                "url": show(state.url or feed.location),
                 "origin": "config" if feed.name in config_names else state.origin,
                 "title": state.title,
                 "last_success": _iso(state.last_success),
                 "last_polled": _iso(state.last_polled),
                 "next_poll": _iso(state.next_poll),
-                "last_error": state.last_error,
+                "last_error": redact(state.last_error),
                 "consecutive_failures": state.consecutive_failures,
                 "items_seen": state.items_seen,
                 "missed_item_polls": state.overflows,
                 "interval": state.interval or feed.interval or settings.poll_interval,
                 "health_alert": state.health_alert,
+                "failed_entries": [
+                    {
+                        "title": f.title,
+                        "url": show(f.url),
+                        "attempts": f.attempts,
+                        "quarantined": f.quarantined,
+                        "error": redact(f.error),
+                        "last_failed": _iso(f.last_failed),
+                    }
+                    for f in failures.get(feed.name, [])
+                ],
             }
         )
     return rows
@@ -105,6 +125,10 @@ def feeds_list(obj: Any, as_json: bool, db: str | None) -> None:
         )
         if row["last_error"]:
             click.echo(f"{'':<{width}}  └ {row['last_error'][:200]}")
+        for entry in row["failed_entries"]:
+            what = "quarantined" if entry["quarantined"] else f"failed {entry['attempts']}x"
+            label = entry["title"][:60] or entry["url"]
+            click.echo(f"{'':<{width}}  └ entry {what}: {label}: {entry['error'][:160]}")
 
 
 @feeds.command("add")
@@ -154,6 +178,28 @@ def feeds_remove(obj: Any, name: str, db: str | None) -> None:
     click.echo(f"removed feed {name}", err=True)
 
 
+@feeds.command("retry")
+@click.argument("name")
+@DB_OPTION
+@click.pass_obj
+def feeds_retry(obj: Any, name: str, db: str | None) -> None:
+    """Try a feed's failed and quarantined entries again, at its next poll (due at once).
+
+    \b
+    Example:
+        monitor feeds list            # "entry quarantined: …" under the feed
+        monitor feeds retry daily-ledger
+    """
+    store = _store(obj, db)
+    try:
+        if not any(f.name == name for f in all_feeds(_settings(obj), store)):
+            raise click.ClickException(f"no feed named {name!r}: see `monitor feeds list`")
+        released = release_failures(store, name)
+    finally:
+        store.close()
+    click.echo(f"feed {name}: {released} failed entry/entries will be tried at the next poll")
+
+
 @feeds.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @DB_OPTION
@@ -198,7 +244,7 @@ def feeds_export(obj: Any, db: str | None) -> None:
     """
     store = _store(obj, db)
     try:
-        rows = feed_rows(_settings(obj), store)
+        rows = feed_rows(_settings(obj), store, reveal=True)
     finally:
         store.close()
     subscriptions = [

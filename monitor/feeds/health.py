@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from monitor.alerts import alert_id_for
 from monitor.dates import as_utc
+from monitor.feeds.urls import redact_url
 from monitor.store.tables import AlertRow, FeedState, StoryRow
 
 RULE_ID = "feed-health"
@@ -52,7 +53,7 @@ def health_problem(state: FeedState, interval: timedelta, now: datetime) -> str:
 def open_alert(session: Session, state: FeedState, problem: str, now: datetime) -> str:
     """Write (or re-open) the feed's health alert; returns its id for the outbox."""
     story = story_id(state.name)
-    headline = f"Feed {state.name} ({state.url}): {problem}"
+    headline = f"Feed {state.name} ({redact_url(state.url)}): {problem}"
     row = session.get(StoryRow, story)
     if row is None:
         row = StoryRow(id=story, headline=headline, first_published=now, last_published=now)
