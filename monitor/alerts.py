@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.models import AlertView, CitationView
 from monitor.rules import Match
 from monitor.store.tables import AlertRow, ArticleRow, CitationRow, StoryRow, utcnow
+from monitor.stories import StoredArticle
 
 
 def alert_id_for(rule_id: str, story_id: str) -> str:
     return "al-" + hashlib.sha1(f"{rule_id}\n{story_id}".encode()).hexdigest()[:10]
 
 
-def record_match(session: Session, article: ArticleRow, match: Match) -> str | None:
+def record_match(session: Session, article: StoredArticle, match: Match) -> str | None:
     """Create the alert or add the article to it; the alert id if anything changed."""
     assert article.id is not None and article.story_id is not None
     rule = match.rule
@@ -100,5 +103,27 @@ def load_alert(session: Session, alert_id: str) -> AlertView | None:
     )
 
 
-def list_alert_ids(session: Session) -> list[str]:
-    return list(session.exec(select(AlertRow.id).order_by(AlertRow.created, AlertRow.id)).all())
+def list_alert_ids(
+    session: Session,
+    rules: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    stories: Sequence[str] = (),
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[str]:
+    """Alert ids, oldest first; with ``limit``, the newest ``limit`` of them (still oldest
+    first, so the latest is the last line an analyst reads). ``since`` is on the last change,
+    since an alert that gained a source yesterday is news yesterday."""
+    query = select(AlertRow.id)
+    if rules:
+        query = query.where(col(AlertRow.rule_id).in_(rules))
+    if severities:
+        query = query.where(col(AlertRow.severity).in_(severities))
+    if stories:
+        query = query.where(col(AlertRow.story_id).in_(stories))
+    if since is not None:
+        query = query.where(AlertRow.updated >= since)
+    newest = query.order_by(col(AlertRow.created).desc(), col(AlertRow.id).desc())
+    if limit is not None:
+        newest = newest.limit(limit)
+    return list(reversed(session.exec(newest).all()))

@@ -9,17 +9,32 @@ fails, and ``Retry-After`` obeyed when a server asks for a pause.
 ``poll`` yields each feed's outcome as soon as it is ready, with a bounded number in flight, so
 the caller can store one feed's articles while the next ones are still downloading and memory
 stays flat however many feeds there are.
+
+Parsing is the poller's main cost, and feedparser holds the GIL for all of it: in one process,
+eight fetching threads parse one document at a time while the store waits for its turn too.
+So a poll of many feeds parses in worker processes, one a core, each thread handing its
+document over and waiting for the articles; the outcomes still stream to the single writer.
+A few feeds (a quiet cycle, a test) are parsed in the thread, which costs no process start.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +49,7 @@ from monitor.dates import as_utc
 from monitor.feeds import health
 from monitor.feeds.fetch import FetchCancelled, FetchError, fetch
 from monitor.feeds.fulltext import fill_full_text
-from monitor.feeds.parse import FeedParseError, parse_feed
+from monitor.feeds.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.feeds.registry import all_feeds
 from monitor.feeds.urls import redact_url
 from monitor.leases import serialized
@@ -49,6 +64,9 @@ MAX_RETRY_AFTER = timedelta(hours=24)  # a hostile Retry-After cannot switch a f
 MIN_INTERVAL = 60  # seconds: the shortest interval the missed-items rule may set
 RELAX = 1.25  # a shortened interval grows back by this factor per calm poll
 RHYTHM_WEIGHT = 0.3  # weight of the newest observation in the moving average
+# Feeds in one poll from which parsing moves to worker processes: a worker's start (~0.3 s of
+# imports) is repaid by a few dozen documents parsed beside the writer instead of under its GIL.
+PARSE_POOL_MIN = 16
 
 
 def backoff(interval: timedelta, failures: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
@@ -109,6 +127,9 @@ class Poller:
         self.stopping = stopping or threading.Event()
         self._hosts: dict[str, threading.Semaphore] = {}
         self._hosts_lock = threading.Lock()
+        self.parse_workers = os.cpu_count() or 1  # worker processes; 1 parses in the threads
+        self._parsers: ProcessPoolExecutor | None = None
+        self._parsers_lock = threading.Lock()
 
     # -- which feeds -----------------------------------------------------------------------
 
@@ -146,6 +167,7 @@ class Poller:
             return
         states = self.states()
         workers = max(1, min(self.settings.http.concurrency, len(feeds)))
+        pooled = self.parse_workers > 1 and len(feeds) >= PARSE_POOL_MIN
         queue = iter(feeds)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
             pending: set[Future[PollOutcome]] = set()
@@ -153,7 +175,8 @@ class Poller:
             def submit_next() -> None:
                 feed = None if self.stopping.is_set() else next(queue, None)
                 if feed is not None:
-                    pending.add(pool.submit(self._poll_safely, feed, states.get(feed.name)))
+                    state = states.get(feed.name)
+                    pending.add(pool.submit(self._poll_safely, feed, state, pooled))
 
             for _ in range(workers * 2):
                 submit_next()
@@ -164,10 +187,12 @@ class Poller:
                     submit_next()
                     yield future.result()
 
-    def _poll_safely(self, feed: FeedConfig, state: FeedState | None) -> PollOutcome:
+    def _poll_safely(
+        self, feed: FeedConfig, state: FeedState | None, pooled: bool = False
+    ) -> PollOutcome:
         started = time.monotonic()
         try:
-            outcome = self._poll_one(feed, state)
+            outcome = self._poll_one(feed, state, pooled)
         except FetchCancelled:
             outcome = PollOutcome(feed=feed, cancelled=True)
         except Exception as exc:  # a bug on one feed must not stop the others
@@ -186,7 +211,9 @@ class Poller:
                 self._hosts[host] = threading.Semaphore(self.settings.http.per_host)
             return self._hosts[host]
 
-    def _poll_one(self, feed: FeedConfig, state: FeedState | None) -> PollOutcome:
+    def _poll_one(
+        self, feed: FeedConfig, state: FeedState | None, pooled: bool = False
+    ) -> PollOutcome:
         outcome = PollOutcome(feed=feed)
         http = self.settings.http
         target = state.url if state and state.url and feed.url else (feed.url or "")
@@ -221,7 +248,7 @@ class Poller:
             outcome.unchanged = True  # no validators, but the same bytes: nothing to parse
             return outcome
         try:
-            parsed = parse_feed(result.body, result.url, result.headers, feed.name, feed.source)
+            parsed = self._parse(pooled, result.body, result.url, result.headers, feed)
         except FeedParseError as exc:
             outcome.error = str(exc)
             log.warning("feed %s: %s", feed.name, str(exc), extra=_ctx(feed))
@@ -241,6 +268,46 @@ class Poller:
         if feed.full_text and feed.url:
             outcome.full_texts = self._fill_full_texts(feed, outcome.articles)
         return outcome
+
+    def _parse(
+        self, pooled: bool, body: bytes, url: str, headers: dict[str, str], feed: FeedConfig
+    ) -> ParsedFeed:
+        """Parse in this thread, or in a worker process (see the module's docstring)."""
+        args = (body, url, dict(headers), feed.name, feed.source)
+        if not pooled or self.parse_workers <= 1:
+            return parse_feed(*args)
+        parsers = self._parser_pool()
+        try:
+            return parsers.submit(parse_feed, *args).result()
+        except BrokenProcessPool:
+            # A worker died: killed, out of memory, a document that crashes the parser, or a
+            # host program that cannot start one (a script without a __main__ guard). This
+            # poll fails and is retried; from now on this poller parses in its threads.
+            with self._parsers_lock:
+                first = self.parse_workers > 1
+                self.parse_workers = 1
+                if self._parsers is parsers:
+                    self._parsers = None
+            parsers.shutdown(wait=False, cancel_futures=True)
+            if first:
+                log.warning("a parser process ended unexpectedly; parsing in threads from now on")
+            raise FeedParseError("the parser process ended while parsing this document") from None
+
+    def _parser_pool(self) -> ProcessPoolExecutor:
+        with self._parsers_lock:
+            if self._parsers is None:
+                # spawn, not fork: this process runs threads, which a fork would copy mid-step.
+                self._parsers = ProcessPoolExecutor(
+                    self.parse_workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._parsers
+
+    def close(self) -> None:
+        """Stop the parser processes, if any were started."""
+        with self._parsers_lock:
+            parsers, self._parsers = self._parsers, None
+        if parsers is not None:
+            parsers.shutdown(wait=True, cancel_futures=True)
 
     def _fill_full_texts(self, feed: FeedConfig, articles: list[Article]) -> int:
         """Fetch the pages of new summary-only entries (known ones were done before)."""

@@ -349,5 +349,6 @@ class Service:
             close = getattr(notifier, "close", None)
             if close is not None:
                 close()  # channels that keep an HTTP client
+        self.poller.close()
         self.client.close()
         self.store.close()

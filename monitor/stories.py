@@ -11,11 +11,13 @@ reports do not (under 0.05), and must lie within the story window.
 
 The index lives in memory and is filled from the store: at first use, then before each batch
 with whatever other processes (or a previous life of this one) stored since, so a restart or a
-second replica loses nothing. An article is staged while its transaction is open and indexed
-only once that transaction commits: a rolled-back article must leave no entry behind, or its
-row id, reused by the next insert, would keep the dead article's signature. Articles far
-behind the newest one leave the index, so its size and the cost of a lookup follow the story
-window, not the whole history.
+second replica loses nothing. An article is staged while its transaction is open: later
+articles of the same transaction (a feed's batch) already find it, exactly as they would had
+each been committed alone, but only a commit makes it stay. A rolled-back article must leave
+no entry behind, or its row id, reused by the next insert, would keep the dead article's
+signature; what it pushed out of the window comes back.
+Articles far behind the newest one leave the index, so its size and the cost of a lookup follow
+the story window, not the whole history.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from rensa import RMinHash, RMinHashLSH
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from monitor.store.tables import ArticleRow, StoryRow
+from monitor.store.tables import ArticleRow, StoryRow, utcnow
 from monitor.text import shingles, tokenize
 
 NUM_PERM = 192
@@ -56,7 +60,7 @@ def similarity(a: set[int], b: set[int]) -> tuple[float, float]:
     return shared / len(a | b), shared / min(len(a), len(b))
 
 
-def story_id_for(article: ArticleRow) -> str:
+def story_id_for(article: StoredArticle) -> str:
     seed = article.canonical_url or article.content_hash
     return "st-" + hashlib.sha1(seed.encode()).hexdigest()[:10]
 
@@ -86,7 +90,11 @@ class StoryIndex:
         self._grams: OrderedDict[int, set[int]] = OrderedDict()
         self._by_date: list[tuple[datetime, int]] = []  # a heap: the oldest article first
         self._newest: datetime | None = None
-        self._staged: list[tuple[int, datetime, RMinHash, set[int] | None]] = []
+        # The open transaction's articles, and what they pushed out of the window, so that a
+        # rollback can undo both; and the newest id and date from before it began.
+        self._staged: list[int] = []
+        self._dropped: list[tuple[int, datetime, RMinHash]] = []
+        self._saved: tuple[int, datetime | None] = (0, None)
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -108,26 +116,55 @@ class StoryIndex:
     def stage(
         self, article_id: int, dated: datetime, minhash: RMinHash, grams: set[int] | None = None
     ) -> None:
-        """Remember an article of the open transaction; :meth:`commit` indexes it."""
-        self._staged.append((article_id, dated, minhash, grams))
+        """Index an article of the open transaction, so that its later articles find it and
+        the window moves as if each had been committed alone; :meth:`commit` keeps it,
+        :meth:`rollback` undoes it, and what its arrival pushed out of the window."""
+        if article_id in self._signatures:
+            return
+        if not self._staged:
+            self._saved = (self._last_id, self._newest)
+        self._staged.append(article_id)
+        if grams is not None:
+            self._remember(article_id, grams)
+        self._index(article_id, dated, minhash)
 
     def commit(self) -> None:
-        """The transaction committed: index what it staged."""
-        staged, self._staged = self._staged, []
-        for entry in staged:
-            self.add(*entry)
+        """The transaction committed: what it staged stays."""
+        self._staged.clear()
+        self._dropped.clear()
 
     def rollback(self) -> None:
         """The transaction rolled back: its articles never existed."""
+        if not self._staged:
+            return
+        staged = set(self._staged)
+        for article_id in staged:
+            if self._signatures.pop(article_id, None) is not None:
+                self._lsh.remove(article_id)
+            self._dated.pop(article_id, None)
+            self._grams.pop(article_id, None)
+        self._by_date = [entry for entry in self._by_date if entry[1] not in staged]
+        for article_id, dated, minhash in self._dropped:
+            if article_id not in staged:
+                self._lsh.insert(article_id, minhash)
+                self._signatures[article_id] = minhash
+                self._dated[article_id] = dated
+                self._by_date.append((dated, article_id))
+        heapq.heapify(self._by_date)
+        self._last_id, self._newest = self._saved
         self._staged.clear()
+        self._dropped.clear()
 
     def add(
         self, article_id: int, dated: datetime, minhash: RMinHash, grams: set[int] | None = None
     ) -> None:
+        """Index a committed article (one another process stored, or a previous life)."""
         if grams is not None:
             self._remember(article_id, grams)
-        if article_id in self._signatures:
-            return
+        if article_id not in self._signatures:
+            self._index(article_id, dated, minhash)
+
+    def _index(self, article_id: int, dated: datetime, minhash: RMinHash) -> None:
         self._lsh.insert(article_id, minhash)
         self._signatures[article_id] = minhash
         self._dated[article_id] = dated
@@ -138,13 +175,16 @@ class StoryIndex:
 
     def _forget_before(self, cutoff: datetime) -> None:
         """Drop articles too old to join any story the index will be asked about, so LSH
-        answers (and their cost) stay the size of the window, not of the whole history."""
+        answers (and their cost) stay the size of the window, not of the whole history.
+        While a transaction is open, what is dropped is kept aside for a rollback."""
         while self._by_date and self._by_date[0][0] < cutoff:
-            _, key = heapq.heappop(self._by_date)
+            dated, key = heapq.heappop(self._by_date)
             self._lsh.remove(key)
-            self._signatures.pop(key, None)
+            minhash = self._signatures.pop(key)
             self._dated.pop(key, None)
             self._grams.pop(key, None)
+            if self._staged:
+                self._dropped.append((key, dated, minhash))
 
     def sync(self, session: Session) -> None:
         """Index every article the store holds that this index has not seen yet."""
@@ -171,30 +211,46 @@ class StoryIndex:
 
 
 def assign_story(
-    session: Session, article: ArticleRow, policy: StoryPolicy, index: StoryIndex
+    session: Session,
+    article: StoredArticle,
+    policy: StoryPolicy,
+    index: StoryIndex,
+    batch: StoryBatch | None = None,
 ) -> str:
-    """Join the article to the most similar story within the window, or start a new one."""
+    """Join the article to the most similar story within the window, or start a new one.
+
+    With ``batch``, the article is one of several written in one transaction: stories are
+    collected there and written together (:meth:`StoryBatch.write`), and the article's
+    story id is known from the batch before its row says so.
+    """
     assert article.id is not None
     minhash = signature(article.title, article.text)
     lo, hi = article.dated - policy.window, article.dated + policy.window
     best_story, best_score = None, 0.0
     keys = index.candidates(minhash, lo, hi)
     mine = shingles(f"{article.title}\n{article.text}")
-    if keys:
+    scores = {}
+    for key in keys:  # the exact check first: most candidates fail it, and cost no query
+        jaccard, containment = similarity(mine, index.grams(session, key))
+        if jaccard >= policy.min_jaccard or containment >= policy.min_containment:
+            scores[key] = max(jaccard, containment)
+    if scores:
         others = session.exec(
-            select(ArticleRow.id, ArticleRow.story_id).where(col(ArticleRow.id).in_(keys))
+            select(ArticleRow.id, ArticleRow.story_id).where(col(ArticleRow.id).in_(scores))
         ).all()
         for other_id, other_story in others:
-            jaccard, containment = similarity(mine, index.grams(session, other_id))
-            if jaccard >= policy.min_jaccard or containment >= policy.min_containment:
-                score = max(jaccard, containment)
-                if score > best_score:
-                    best_story, best_score = other_story, score
-    story = session.get(StoryRow, best_story) if best_story else None
+            if batch is not None:
+                other_story = batch.of_article.get(other_id, other_story)
+            if scores[other_id] > best_score:
+                best_story, best_score = other_story, scores[other_id]
+    story = None
+    if best_story:
+        story = batch.stories.get(best_story) if batch is not None else None
+        story = story or session.get(StoryRow, best_story)
     if story is not None and article.dated - story.first_published > policy.window:
         story = None  # a story older than the window does not absorb a new event
     if story is None:
-        story = StoryRow(
+        story = (StoryRow if batch is None else NewStory)(
             id=story_id_for(article),
             headline=article.title,
             first_published=article.dated,
@@ -205,7 +261,74 @@ def assign_story(
             story.headline = article.title  # the first report names the story, whatever order
         story.first_published = min(story.first_published, article.dated)
         story.last_published = max(story.last_published, article.dated)
-    session.add(story)
+    if batch is None:
+        session.add(story)
+    else:
+        batch.stories[story.id] = story
+        batch.of_article[article.id] = story.id
     article.story_id = story.id
     index.stage(article.id, article.dated, minhash, mine)
     return story.id
+
+
+@dataclass(slots=True)
+class NewStory:
+    """A story a batch starts: a plain object, written with the batch's other new stories in
+    one statement (a SQLModel row costs more to build than to insert)."""
+
+    id: str
+    headline: str
+    first_published: datetime
+    last_published: datetime
+
+
+@dataclass(slots=True)
+class StoryBatch:
+    """The stories of one transaction's articles, kept out of the session until the end, so
+    that a batch writes them in a few statements, not one flush an article."""
+
+    stories: dict[str, StoryRow | NewStory] = field(default_factory=dict)
+    of_article: dict[int, str] = field(default_factory=dict)  # article id -> story id
+
+    @property
+    def started(self) -> list[NewStory]:
+        return [s for s in self.stories.values() if isinstance(s, NewStory)]
+
+    def write(self, session: Session) -> None:
+        """Write the new stories and each article's story id; stories that were stored
+        before are rows of the session, written by its flush."""
+        now = utcnow()
+        new = [
+            {
+                "id": s.id,
+                "headline": s.headline,
+                "first_published": s.first_published,
+                "last_published": s.last_published,
+                "created": now,
+            }
+            for s in self.started
+        ]
+        if new:
+            session.execute(insert(StoryRow.__table__), new)
+        if self.of_article:
+            table = ArticleRow.__table__
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("article_id"))
+                .values(story_id=bindparam("story")),
+                [{"article_id": a, "story": s} for a, s in self.of_article.items()],
+            )
+        session.flush()
+
+
+class StoredArticle(Protocol):
+    """What story assignment reads of an article: a stored row, or a batch's plain record
+    of one."""
+
+    id: int | None
+    title: str
+    text: str
+    canonical_url: str
+    content_hash: str
+    dated: datetime
+    story_id: str | None

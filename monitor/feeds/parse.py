@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
+from monitor.errors import FeedError
 from monitor.feeds.encoding import UnsafeXMLError, decode, defuse, to_utf8_xml
 from monitor.feeds.html import html_to_text
 from monitor.feeds.jsonfeed import JSONFeedError, looks_like_json, parse_json_feed
@@ -25,7 +26,7 @@ from monitor.feeds.urls import canonical_url
 from monitor.models import Article
 
 
-class FeedParseError(ValueError):
+class FeedParseError(FeedError, ValueError):
     """The document is not a feed at all; the message says why."""
 
 
@@ -68,7 +69,11 @@ def parse_feed(
     if "content-language" in lower:
         response_headers["content-language"] = lower["content-language"]
     try:
-        parsed = feedparser.parse(to_utf8_xml(text), response_headers=response_headers)
+        # Links inside entries' HTML are never kept (only its text is), so feedparser need
+        # not resolve them: a fifth of its time on a typical feed. Entry links still resolve.
+        parsed = feedparser.parse(
+            to_utf8_xml(text), response_headers=response_headers, resolve_relative_uris=False
+        )
     except Exception as exc:  # feedparser raises on a few hostile documents
         raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from None
     problems = [p for p in (decoded.note, defused) if p]

@@ -1,0 +1,265 @@
+"""Batched ingest stores and alerts exactly what one article per transaction did (issue #15).
+
+The same feeds go through both paths into two SQLite stores, and every row that matters
+(articles, stories, alerts, citations, outbox) is compared without ids or timestamps. The
+generated feeds hold what a batch could get wrong: a second report of a story inside the same
+batch (it must join the first, still uncommitted, one), reports that join stories of earlier
+batches, and duplicates within one batch by guid, by canonical URL and by words.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from monitor.feeds.parse import parse_feed
+from monitor.models import Article
+from monitor.pipeline import Pipeline
+from monitor.replay import read_articles
+from monitor.service import Service
+from monitor.store.tables import (
+    AlertRow,
+    ArticleFailureRow,
+    ArticleRow,
+    CitationRow,
+    NotificationRow,
+    StoryRow,
+)
+from monitor.stories import StoryIndex, signature
+from tests.conftest import ROOT, SEED_FILES, ConsoleCapture, make_settings
+from tests.poison import POISON, PoisonMatcher
+
+FEED_FILES = sorted((ROOT / "seeds" / "feeds").iterdir()) + sorted(
+    (ROOT / "tests" / "fixtures" / "feeds").iterdir()
+)
+WORDS = (
+    "port ship cargo vessel harbour grain rice oil fuel tanker price market trade minister "
+    "official report said week year month government talks border river city province farm "
+    "factory permit visa bank fund loan council committee inquiry shipment customs coast navy"
+).split()
+HOOKS = [
+    "North Korean workers were issued new work permits in Russia, officials said.",
+    "A tanker carried out a ship-to-ship transfer of oil to a North Korean vessel.",
+    "A North Korean front company used a Hong Kong bank account to evade sanctions.",
+]
+
+
+def fixture_batches() -> list[list[Article]]:
+    """The seed and fixture feeds, parsed as the poller parses them, one batch a feed."""
+    batches = []
+    for path in FEED_FILES:
+        content_type = "application/json" if path.suffix == ".json" else "application/xml"
+        parsed = parse_feed(
+            path.read_bytes(),
+            f"https://feeds.example/{path.name}",
+            {"Content-Type": content_type},
+            path.stem,
+        )
+        batches.append(parsed.articles)
+    batches.append([a for path in SEED_FILES for a in read_articles(path)])
+    return batches
+
+
+def generated_batches(feeds: int = 4, items: int = 30) -> list[list[Article]]:
+    """Feeds whose reports retell each other's stories, within and across batches."""
+    rng = random.Random(1718)
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    told: list[tuple[str, str, datetime]] = []  # stories told so far: title, text, when
+    batches = []
+    for f in range(feeds):
+        batch: list[Article] = []
+        for i in range(items):
+            if told and rng.random() < 0.3:  # a retelling: most words kept, a few changed
+                title, text, when = rng.choice(told)
+                words = text.split()
+                for _ in range(len(words) // 10):
+                    words[rng.randrange(len(words))] = rng.choice(WORDS)
+                text = " ".join(words)
+                when += timedelta(hours=rng.randint(1, 30))
+            else:
+                sentences = [
+                    " ".join(rng.choices(WORDS, k=12)).capitalize() + "." for _ in range(6)
+                ]
+                if rng.random() < 0.3:
+                    sentences.insert(2, rng.choice(HOOKS))
+                title = " ".join(rng.choices(WORDS, k=6)).capitalize()
+                text = " ".join(sentences)
+                when = start + timedelta(hours=rng.randint(0, 24 * 20))
+                told.append((title, text, when))
+            batch.append(
+                Article(
+                    title=title,
+                    text=text,
+                    source=f"Outlet {f}",
+                    url=f"https://outlet{f}.example/{i}",
+                    canonical_url=f"https://outlet{f}.example/{i}",
+                    external_id=f"o{f}-{i}",
+                    published=when if i % 7 else None,
+                    feed=f"outlet{f}",
+                )
+            )
+        first = batch[0]
+        batch += [  # the same item again within the batch: by guid, by URL, by words
+            Article(title="Other", text="Other words.", source="x", external_id=first.external_id,
+                    feed=first.feed),
+            Article(title="Again", text="Again other words.", source="x",
+                    canonical_url=first.canonical_url, feed=first.feed),
+            Article(title=first.title, text=first.text, source="x", feed=first.feed),
+        ]  # fmt: skip
+        batches.append(batch)
+    return batches
+
+
+def replay(db_url: str, batch: int, rounds: list[list[list[Article]]]) -> dict[str, list]:
+    """Ingest ``rounds`` of feed batches as the service does (one ingest a feed, then the
+    outbox), and read back everything that must not depend on the batching."""
+    service = ConsoleCapture(make_settings(db_url, [])).service()
+    service.pipeline.batch = batch
+    for batches in rounds:
+        changed: list[str] = []
+        for articles in batches:
+            result = service.pipeline.ingest(articles)
+            assert result.failed == 0, result.errors
+            changed += [a for a in result.changed_alerts if a not in changed]
+        service.notify(changed)
+    rows = snapshot(service)
+    service.close()
+    return rows
+
+
+def snapshot(service: Service) -> dict[str, list]:
+    with service.store.session() as session:
+        articles = session.exec(select(ArticleRow)).all()
+        key = {a.id: (a.feed, a.external_id, a.canonical_url, a.content_hash) for a in articles}
+        undated = {a.id for a in articles if a.published is None}
+        members: dict[str, list] = {}
+        for a in articles:
+            members.setdefault(a.story_id, []).append(key[a.id])
+        return {
+            "articles": sorted(
+                (*key[a.id], a.url, a.source, a.title, a.text, a.published, a.story_id)
+                for a in articles
+            ),
+            "stories": sorted(
+                (s.id, s.headline, sorted(members.get(s.id, [])))
+                + (
+                    ()
+                    if any(undated & {a.id for a in articles if a.story_id == s.id})
+                    else (s.first_published, s.last_published)
+                )
+                for s in session.exec(select(StoryRow)).all()
+            ),
+            "alerts": sorted(
+                (
+                    a.id,
+                    a.rule_id,
+                    a.story_id,
+                    a.title,
+                    a.severity,
+                    a.tags,
+                    sorted(a.labels.items()),
+                    a.rule_version,
+                    a.revision,
+                    a.queued,
+                )
+                for a in session.exec(select(AlertRow)).all()
+            ),
+            "citations": sorted(
+                (c.alert_id, key[c.article_id], c.rule_version, repr(c.sentences))
+                for c in session.exec(select(CitationRow)).all()
+            ),
+            "outbox": sorted(
+                (n.key, n.story_id, n.channel, n.kind, sorted(n.alerts.items()), n.state)
+                for n in session.exec(select(NotificationRow)).all()
+            ),
+        }
+
+
+def test_batched_and_one_by_one_store_and_alert_the_same(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    generated = generated_batches()
+    rounds = [fixture_batches() + generated[:2], generated[2:], fixture_batches()]
+    caplog.set_level(logging.INFO, logger="monitor.pipeline")
+    batched = replay(f"sqlite:///{tmp_path / 'batched.db'}", 200, rounds)
+    # Batches that raised would be stored one by one, and compare equal: none may have.
+    assert "one by one" not in caplog.text
+    single = replay(f"sqlite:///{tmp_path / 'single.db'}", 1, rounds)
+    # A batch small enough to split feeds: stories must join across batch boundaries too.
+    split = replay(f"sqlite:///{tmp_path / 'split.db'}", 7, rounds)
+
+    # The cases worth comparing are there: a story told twice within one feed's batch, alerts
+    # with several sources, and notifications.
+    same_feed_story = any(
+        len(members) > len({feed for feed, *_ in members})
+        for _, _, members, *_ in single["stories"]
+    )
+    assert same_feed_story
+    assert any(revision > 1 for *_, revision, _queued in single["alerts"])
+    assert single["outbox"]
+    for table in single:
+        assert batched[table] == single[table], table
+        assert split[table] == single[table], table
+
+
+def test_a_poisoned_entry_in_a_batch_fails_alone(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    capture = ConsoleCapture(make_settings(db_url, []))
+    service = capture.service()
+    pipeline = Pipeline(service.store, PoisonMatcher(), metrics=service.metrics)
+    batch = generated_batches(feeds=1, items=12)[0]
+    for article in batch:  # all within the story window, so the index keeps every one
+        article.published = None
+    poisoned = batch[5]
+    poisoned.text += f" {POISON}"
+
+    caplog.set_level(logging.INFO, logger="monitor.pipeline")
+    result = pipeline.ingest(batch)
+
+    assert "a batch of 15 article(s) raised (ValueError" in caplog.text
+    assert result.failed == 1 and result.new == 11, result
+    assert result.duplicates == 3  # the three repeats of the first item
+    assert poisoned.title[:80] in result.errors[0]
+    with service.store.session() as session:
+        stored = session.exec(select(ArticleRow.external_id)).all()
+        failure = session.exec(select(ArticleFailureRow)).one()
+        stories = {s for s in session.exec(select(ArticleRow.story_id)).all()}
+    assert poisoned.external_id not in stored and len(stored) == 11
+    assert (failure.key, failure.attempts) == (poisoned.external_id, 1)
+    assert None not in stories
+    # The rolled-back batch counted nothing: only what the one-by-one pass stored is counted,
+    # and the story index holds exactly the stored articles.
+    assert service.metrics.articles._value.get() == 11
+    assert service.metrics.duplicates._value.get() == 3
+    assert len(pipeline.stories) == 11
+
+    # At the next poll the others are known and the poisoned one fails again, alone.
+    again = pipeline.ingest(batch)
+    assert (again.new, again.failed, again.duplicates) == (0, 1, 14)
+    service.close()
+
+
+def test_a_rollback_gives_back_what_its_articles_pushed_out_of_the_story_window() -> None:
+    index = StoryIndex(horizon=timedelta(days=15))
+    old = datetime(2024, 1, 1, tzinfo=UTC)
+    text = "The tanker Chon Ma San met a Russian tanker off Nampo and took on diesel fuel."
+    index.add(1, old, signature("Tanker", text))
+    index.stage(2, old + timedelta(days=40), signature("Tanker later", text))
+    assert index.candidates(signature("Tanker", text), old, old) == []  # pushed out
+
+    index.rollback()
+
+    assert index.candidates(signature("Tanker", text), old, old) == [1]
+    assert len(index) == 1
+    index.stage(2, old + timedelta(days=1), signature("Tanker again", text))  # the id, reused
+    index.commit()
+    assert sorted(index.candidates(signature("Tanker", text), old, old + timedelta(days=2))) == [
+        1,
+        2,
+    ]
