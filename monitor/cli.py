@@ -7,6 +7,7 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -15,8 +16,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import __version__
 from monitor.alerts import list_alert_ids, load_alert
-from monitor.config import ConfigError, Settings, load_settings
+from monitor.config import (
+    DEFAULT_CONFIG,
+    Settings,
+    config_path,
+    load_settings,
+    sqlite_relative_to,
+)
 from monitor.durations import parse_duration
+from monitor.errors import ConfigError, FeedError, MonitorError, RuleError, StoreError
 from monitor.feeds.cli import feeds
 from monitor.logs import setup_logging
 from monitor.models import AlertView
@@ -28,14 +36,15 @@ from monitor.rules import Matcher, Rule, load_rules
 from monitor.rules.backtest import backtest, story_headlines
 from monitor.rules.examples import run_examples
 from monitor.rules.explain import explain
+from monitor.rules.model import SEVERITIES
 from monitor.rules.parse import RulesError, did_you_mean, valid_rules
 from monitor.rules.schema import rule_schema
 from monitor.service import Service
 from monitor.silences import active_silences, add_silence
 from monitor.store import Store
 from monitor.store.cli import db as db_group
-from monitor.store.db import store_problem
-from monitor.store.migrate import MigrationError
+from monitor.store.cli import quiet_migrations
+from monitor.store.db import shown_url, store_problem
 from monitor.store.tables import SilenceRow, utcnow
 from monitor.web import probe
 
@@ -45,6 +54,9 @@ RULES_OPTION = click.option(
     type=click.Path(exists=True, path_type=Path),
     help="Rules folder or file [default: the config's rules_dir].",
 )
+
+
+log = logging.getLogger("monitor")
 
 
 class Context:
@@ -57,16 +69,53 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            try:
-                self._settings = load_settings(self.config_path)
-            except ConfigError as exc:
-                raise click.ClickException(str(exc)) from None
+            found = config_path(self.config_path)
+            self._settings = load_settings(found)  # a ConfigError is shown by MonitorGroup
             if self.log_format is None and self._settings.log_format == "json":
                 setup_logging(self.log_level, "json")
+            if found is None:
+                self._no_config_file(self._settings)
         return self._settings
 
+    @staticmethod
+    def _no_config_file(settings: Settings) -> None:
+        """Say which defaults a command runs on: without this, a command run from the wrong
+        folder looks like an empty store or a missing rule pack."""
+        store = sqlite_relative_to(settings.database_url, Path.cwd())
+        log.warning(
+            "no config file (no --config, $MONITOR_CONFIG unset, no %s here): using the "
+            "built-in defaults: store %s, rules %s",
+            DEFAULT_CONFIG,
+            shown_url(store),
+            settings.rules_dir,
+        )
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class MonitorGroup(click.Group):
+    """The root command: the one place a user's error becomes one line and an exit code.
+
+    Every :class:`~monitor.errors.MonitorError` (a bad config, a rule pack with problems, a
+    store that cannot be opened, ...) and any database error a command meets is printed as
+    ``Error: <message>``; ``--log-level debug`` logs the traceback as well.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            raise _user_error(exc) from None
+        except SQLAlchemyError as exc:
+            raise _user_error(StoreError(f"store: {store_problem(exc)}")) from None
+
+
+def _user_error(exc: MonitorError) -> click.ClickException:
+    log.debug("%s error", exc.label, exc_info=exc)
+    error = click.ClickException(str(exc))
+    error.exit_code = exc.exit_code
+    return error
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="monitor")
 @click.option(
     "--config",
@@ -97,27 +146,55 @@ def cli(ctx: click.Context, config: Path | None, log_level: str, log_format: str
 def _service(ctx: Context, **kwargs) -> Service:
     try:
         return Service(ctx.settings, **kwargs)
-    except RulesError as exc:
-        raise click.ClickException(str(exc)) from None
-    except (SQLAlchemyError, MigrationError) as exc:
-        url = make_url(ctx.settings.database_url).render_as_string(hide_password=True)
+    except StoreError as exc:
+        log.error("%s", exc)  # the daemon's log is where an operator looks first
+        raise
+    except SQLAlchemyError as exc:
+        url = shown_url(ctx.settings.database_url)
         first = store_problem(exc)
-        logging.getLogger("monitor").error("cannot open the store at %s: %s", url, first)
-        raise click.ClickException(f"cannot open the store at {url}: {first}") from None
+        log.error("cannot open the store at %s: %s", url, first)
+        raise StoreError(f"cannot open the store at {url}: {first}") from None
+
+
+def startup_rules(path: Path, allow_empty: bool) -> Matcher:
+    """The rule set a daemon starts on, or one line saying why it must not start: a pack with
+    problems, or no rules at all, would run a monitor that never alerts."""
+    source = load_rules(path)
+    if source.problems:
+        more = f" (and {len(source.problems) - 1} more)" if len(source.problems) > 1 else ""
+        raise RuleError(
+            f"the rules under {path} have {len(source.problems)} problem(s), not starting: "
+            f"{source.problems[0]}{more}; `monitor rules validate` lists them"
+        )
+    if not source.rules and not allow_empty:
+        raise RuleError(
+            f"no rules under {path}, not starting: a monitor without rules never alerts "
+            "(set rules_dir, or pass --allow-empty-rules)"
+        )
+    return Matcher(source.rules)
 
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Run one full cycle (poll every feed), then exit.")
+@click.option(
+    "--allow-empty-rules",
+    is_flag=True,
+    help="Start even with no rules (e.g. to collect articles before the rules are written).",
+)
 @click.pass_obj
-def run(ctx: Context, once: bool) -> None:
+def run(ctx: Context, once: bool, allow_empty_rules: bool) -> None:
     """Run the daemon: poll at start, then on schedule, until SIGTERM or Ctrl-C.
+
+    Exits 1 if any feed was polled and every one failed (with --once), or if the rules have
+    problems or there are none (unless --allow-empty-rules).
 
     \b
     Example:
         monitor run --once
         MONITOR_DATABASE_URL=sqlite:///data/prod.db monitor -c config/monitor.yaml run
     """
-    service = _service(ctx)
+    matcher = startup_rules(ctx.settings.rules_dir, allow_empty_rules)
+    service = _service(ctx, matcher=matcher)
     if once:
         try:
             service.start()
@@ -125,6 +202,8 @@ def run(ctx: Context, once: bool) -> None:
         finally:
             service.close()
         click.echo(report.summary(), err=True)
+        if report.feeds and report.failed_feeds == report.feeds:
+            raise FeedError(f"every feed polled ({report.feeds}) failed: see `monitor feeds list`")
         return
     from monitor.daemon import Daemon
 
@@ -137,21 +216,22 @@ def run(ctx: Context, once: bool) -> None:
 @click.pass_obj
 def status(ctx: Context, as_json: bool, db: str | None) -> None:
     """The deployment as the store sees it: daemon lives (running, stopped, gone), the
-    leases each holds, feeds failing, and the outbox.
+    leases each holds, feeds failing, and the outbox; and whether the rule files load.
 
     \b
     Example:
         monitor status --db postgresql+psycopg://monitor@db.internal/monitor
     """
     from monitor.replicas import silent_after
-    from monitor.status import status_lines, store_status
+    from monitor.status import rules_health, status_lines, store_status
 
     settings = ctx.settings
-    store = Store(db or settings.database_url)
+    store = Store(db or settings.database_url, create=False)
     try:
         found = store_status(store, silent_after(settings.tick))
     finally:
         store.close()
+    found.rules = rules_health(settings.rules_dir)
     if as_json:
         click.echo(json.dumps(found.to_json()))
     else:
@@ -170,7 +250,13 @@ def healthcheck(ctx: Context, url: str | None, timeout: float) -> None:
         monitor healthcheck --url http://127.0.0.1:8080/readyz
     """
     if url is None:
-        url = f"http://127.0.0.1:{ctx.settings.server.port}/healthz"
+        port = ctx.settings.server.port
+        if port == 0:
+            raise ConfigError(
+                "server.port is 0 (a free port picked at start), so the daemon's port cannot "
+                "be known here: give --url, or set server.port"
+            )
+        url = f"http://127.0.0.1:{port}/healthz"
     ok, why = probe(url, timeout)
     if not ok:
         click.echo(f"unhealthy: {url}: {why}", err=True)
@@ -213,7 +299,8 @@ def replay(
         raise click.ClickException(str(exc)) from None
     matcher = Matcher(_valid_rules(rules_path or ctx.settings.rules_dir))
     with tempfile.TemporaryDirectory(prefix="monitor-replay-") as tmp:
-        store = Store(db or f"sqlite:///{tmp}/replay.db")
+        with quiet_migrations():
+            store = Store(db or f"sqlite:///{tmp}/replay.db")
         try:
             service = Service(ctx.settings, store=store, notifiers={}, matcher=matcher)
             result = service.pipeline.ingest(articles)
@@ -249,11 +336,11 @@ def _delivery_line(d: dict) -> str:
     return f"  Delivery: {d['channel']} {d['kind']} {d['state']} ({tries}{retry}{error})"
 
 
-def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool) -> int:
-    store = Store(db)
+def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool, **filters: Any) -> int:
+    store = Store(db, create=False)
     try:
         with store.session() as session:
-            ids = list_alert_ids(session) if alert_ids is None else alert_ids
+            ids = list_alert_ids(session, **filters) if alert_ids is None else alert_ids
             shown = 0
             for alert_id in ids:
                 view = load_alert(session, alert_id)
@@ -273,13 +360,53 @@ def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool) -> int:
 
 
 @alerts.command("list")
+@click.option("--rule", "rules", multiple=True, help="Only this rule's alerts (repeatable).")
+@click.option(
+    "--severity",
+    type=click.Choice(SEVERITIES),
+    help="Only alerts of this severity or higher.",
+)
+@click.option("--since", help="Only alerts created or updated this recently, e.g. 12h, 7d.")
+@click.option("--story", "stories", multiple=True, help="Only this story's alerts (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N alerts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
 @click.option("--db", help="Store URL [default: the config's database_url].")
 @click.pass_obj
-def alerts_list(ctx: Context, as_json: bool, db: str | None) -> None:
+def alerts_list(
+    ctx: Context,
+    rules: tuple[str, ...],
+    severity: str | None,
+    since: str | None,
+    stories: tuple[str, ...],
+    limit: int | None,
+    as_json: bool,
+    db: str | None,
+) -> None:
     """List stored alerts, oldest first, with their citations and deliveries (a failed
-    delivery shows its last error)."""
-    _show_alerts(db or ctx.settings.database_url, None, as_json)
+    delivery shows its last error).
+
+    \b
+    Example:
+        monitor alerts list --severity high --since 24h
+        monitor alerts list --rule dprk-oil-transfer --limit 5 --json
+    """
+    cutoff = None
+    if since is not None:
+        try:
+            cutoff = utcnow() - parse_duration(since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+    severities = SEVERITIES[SEVERITIES.index(severity) :] if severity else ()
+    _show_alerts(
+        db or ctx.settings.database_url,
+        None,
+        as_json,
+        rules=rules,
+        severities=severities,
+        stories=stories,
+        since=cutoff,
+        limit=limit,
+    )
 
 
 @alerts.command("show")
@@ -343,7 +470,7 @@ def silence_add(
 @click.pass_obj
 def silence_list(ctx: Context, db: str | None) -> None:
     """The silences in force."""
-    store = Store(db or ctx.settings.database_url)
+    store = Store(db or ctx.settings.database_url, create=False)
     try:
         with store.session() as session:
             for row in active_silences(session):
@@ -363,7 +490,7 @@ def silence_list(ctx: Context, db: str | None) -> None:
 @click.pass_obj
 def silence_expire(ctx: Context, silence_id: int, db: str | None) -> None:
     """End a silence now."""
-    store = Store(db or ctx.settings.database_url)
+    store = Store(db or ctx.settings.database_url, create=False)
     try:
         with store.session() as session:
             row = session.get(SilenceRow, silence_id)
@@ -391,12 +518,15 @@ def _rules_paths(ctx: Context, path: Path | None) -> Path:
 @click.pass_obj
 def rules_validate(ctx: Context, path: Path | None) -> None:
     """Report every problem in every rule file as file:line:col: message."""
-    source = load_rules(_rules_paths(ctx, path))
+    where = _rules_paths(ctx, path)
+    source = load_rules(where)
     for problem in source.problems:
         click.echo(str(problem))
     if source.problems:
         click.echo(f"{len(source.problems)} problem(s) in {len(source.files)} file(s)", err=True)
         sys.exit(1)
+    if not source.rules:
+        raise RuleError(f"no rules in {where} ({len(source.files)} file(s)): nothing would alert")
     click.echo(f"{len(source.rules)} rule(s) in {len(source.files)} file(s): OK", err=True)
 
 
@@ -485,7 +615,7 @@ def rules_backtest(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
     matcher = Matcher(_valid_rules(_rules_paths(ctx, rules_path)))
-    store = Store(db or ctx.settings.database_url)
+    store = Store(db or ctx.settings.database_url, create=False)
     try:
         scanned, volumes = backtest(store, matcher, cutoff)
         headlines = story_headlines(store, [s for v in volumes for s in v.stories])

@@ -48,6 +48,7 @@ class Daemon:
         self._idle = threading.Event()  # no cycle in flight
         self._idle.set()
         self._received: str | None = None
+        self._rules_error = ""  # the first problem of a rejected rule change, until one loads
         settings = service.settings.server
         self.server = (
             HealthServer(settings.host, settings.port, service.metrics.registry, self.readiness)
@@ -57,6 +58,8 @@ class Daemon:
 
     def readiness(self) -> dict[str, str]:
         checks = self.service.readiness()
+        if self._rules_error and not checks.get("rules"):
+            checks["rules"] = f"change rejected, the last good rules stay live: {self._rules_error}"
         checks["scheduler"] = "" if self.scheduler.running else "not running"
         if self.stopping.is_set():
             checks["scheduler"] = "stopping"
@@ -75,10 +78,26 @@ class Daemon:
             self._idle.set()
 
     def _check_rules(self) -> None:
+        """Reload changed rules; a rejected change is made visible (/readyz, metrics), since
+        the daemon goes on alerting on rules its authors believe replaced."""
+        watcher = self.service.rule_watcher
         try:
-            self.service.rule_watcher.check()
-        except Exception:
+            outcome = watcher.check()
+        except Exception as exc:
             log.exception("checking the rule files failed; the current rules stay live")
+            outcome, problem = False, f"{type(exc).__name__}: {exc}"
+        else:
+            problem = watcher.last_error.splitlines()[0] if watcher.last_error else ""
+        if outcome is None:
+            return
+        metrics = self.service.metrics
+        if outcome:
+            self._rules_error = ""
+            metrics.rules_reload_ok.set(1)
+        else:
+            self._rules_error = problem
+            metrics.rules_reload_failures.inc()
+            metrics.rules_reload_ok.set(0)
 
     def _prune(self) -> None:
         keep = self.service.settings.retention.articles

@@ -97,6 +97,18 @@ class Metrics:
             registry=r,
         )
         self.rules = Gauge("monitor_rules_loaded", "Rules in the live rule set.", registry=r)
+        self.rules_reload_failures = Counter(
+            "monitor_rules_reload_failures",
+            "Rule file changes rejected for their problems; the last good rules stayed live.",
+            registry=r,
+        )
+        self.rules_reload_ok = Gauge(
+            "monitor_rules_reload_ok",
+            "1 while the live rules are the rule files' latest state; 0 while a change is "
+            "rejected.",
+            registry=r,
+        )
+        self.rules_reload_ok.set(1)
         self.failing_feeds = Gauge(
             "monitor_feeds_failing", "Feeds whose last poll failed (after each cycle).", registry=r
         )

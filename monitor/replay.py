@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from monitor.dates import parse_date
+from monitor.errors import FeedError
 from monitor.feeds.urls import canonical_url
 from monitor.models import Article
 from monitor.text import Sentences
@@ -13,7 +14,7 @@ from monitor.text import Sentences
 REPLAY_FEED = "replay"
 
 
-class ReplayError(ValueError):
+class ReplayError(FeedError, ValueError):
     """A replay input that cannot be read; names the file and line."""
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, or_, select
 
 from monitor.dates import as_utc
 from monitor.replicas import running_now
+from monitor.rules.parse import load_rules
 from monitor.store import Store, migrate
 from monitor.store.failures import quarantined_count
 from monitor.store.tables import FeedState, NotificationRow, ReplicaRow, utcnow
@@ -42,9 +44,26 @@ class Status:
     quarantined: int = 0  # entries skipped after failing too often (monitor feeds list)
     outbox: dict[str, int] = field(default_factory=dict)
     oldest_pending: str = ""
+    rules: str = ""  # the rule files as a daemon would load them now; see rules_health
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+def rules_health(path: Path) -> str:
+    """What a daemon would make of the rule files now. A daemon that rejects a change keeps
+    its last good rules and only logs it; the files are the same for every replica, so
+    reading them here shows the operator what each replica's /readyz says, store or not."""
+    source = load_rules(path)
+    if source.problems:
+        more = f" (and {len(source.problems) - 1} more)" if len(source.problems) > 1 else ""
+        return (
+            f"{len(source.problems)} problem(s) in {path}: daemons keep their last good rules "
+            f"and reject these files: {source.problems[0]}{more}"
+        )
+    if not source.rules:
+        return f"no rules in {path}: a daemon will not start on them"
+    return f"{len(source.rules)} rule(s) in {path}, OK"
 
 
 def store_status(store: Store, silent_after: timedelta, now: datetime | None = None) -> Status:
@@ -133,4 +152,6 @@ def status_lines(status: Status) -> list[str]:
     outbox = ", ".join(f"{n} {state}" for state, n in sorted(status.outbox.items())) or "empty"
     oldest = f" (oldest pending since {status.oldest_pending})" if status.oldest_pending else ""
     lines.append(f"outbox    {outbox}{oldest}")
+    if status.rules:
+        lines.append(f"rules     {status.rules}")
     return lines

@@ -83,6 +83,7 @@ def test_missing_secret_is_reported(tmp_path: Path) -> None:
     result = run(config, "test", "team", env={"NO_SUCH_VAR_X": ""})
     assert result.exit_code == 1
     assert "environment variable NO_SUCH_VAR_X is not set" in result.output
+    assert "temporary" not in result.output and "provide the secret" in result.output
 
 
 def test_email_test_message_and_list(tmp_path: Path, smtp: Server) -> None:

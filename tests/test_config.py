@@ -98,3 +98,99 @@ def test_the_production_example_is_a_valid_config(monkeypatch):
     assert settings.retention.articles == 90 * 86400
     assert set(settings.channels) == {"analysts-slack", "analysts-mail"}
     assert settings.channels["analysts-slack"].token is None  # named, never written there
+
+
+def test_the_store_and_rules_in_the_file_are_relative_to_the_file(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MONITOR_RULES_DIR", raising=False)
+    path = write(tmp_path, "database_url: sqlite:///data/x.db\nrules_dir: my-rules\n")
+    settings = load_settings(path)
+    assert settings.database_url == f"sqlite:///{(path.parent / 'data' / 'x.db').resolve()}"
+    assert settings.rules_dir == (path.parent / "my-rules").resolve()
+
+
+def test_the_default_store_is_beside_the_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    path = write(tmp_path, "tick: 30\n")
+    settings = load_settings(path)
+    assert settings.database_url == f"sqlite:///{(path.parent / 'data/monitor.db').resolve()}"
+
+
+def test_paths_from_the_environment_are_the_shells(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "sqlite:///here.db")
+    settings = load_settings(write(tmp_path, "database_url: sqlite:///data/x.db\n"))
+    assert settings.database_url == "sqlite:///here.db"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://u@db/monitor")
+    assert load_settings(write(tmp_path, "")).database_url == "postgresql+psycopg://u@db/monitor"
+
+
+def test_without_rules_dir_the_packaged_rule_pack_is_used(tmp_path, monkeypatch):
+    from monitor.config import PACKAGED_RULES
+    from tests.conftest import RULES
+
+    monkeypatch.delenv("MONITOR_RULES_DIR", raising=False)
+    assert load_settings(write(tmp_path, "tick: 30\n")).rules_dir == PACKAGED_RULES
+    shipped = sorted(p.relative_to(PACKAGED_RULES) for p in PACKAGED_RULES.rglob("*.yaml"))
+    assert shipped == sorted(p.relative_to(RULES) for p in RULES.rglob("*.yaml"))
+    pyproject = (RULES.parent / "pyproject.toml").read_text()
+    assert '"defaults/rules/*.yaml"' in pyproject and '"defaults/rules/lexicon/*.yaml"' in pyproject
+
+
+def test_a_yaml_mistake_is_one_line_with_its_position(tmp_path):
+    path = write(tmp_path, "tick: 30\nfeeds:\n  - name: a\n    url: [oops\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert str(info.value).startswith(f"{path}:5:1: invalid YAML")
+    assert "\n" not in str(info.value)
+    with pytest.raises(ConfigError, match="must be a mapping of keys, not a list"):
+        load_settings(write(tmp_path, "- a\n- b\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pol_interval: 5\n", "pol_interval: Extra inputs are not permitted (did you mean "),
+        ("http:\n  timout: 3\n", "http.timout: Extra inputs are not permitted (did you mean"),
+        ("feeds:\n  - path: a\n    intervall: 60\n", "(did you mean 'interval'?)"),
+        ("routes:\n  - channels: [console]\n    continu: true\n", "(did you mean 'continue'?)"),
+    ],
+)
+def test_a_misspelt_key_gets_a_suggestion(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text))
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_commands_work_from_any_folder(tmp_path, monkeypatch):
+    """With -c, a command run elsewhere finds the store beside the config; with no config
+    file, it says which defaults it runs on, and replay uses the packaged rules."""
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from tests.conftest import SEED_FILES
+
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    monkeypatch.delenv("MONITOR_RULES_DIR", raising=False)
+    path = write(tmp_path, "database_url: sqlite:///data/m.db\n")
+    store = (path.parent / "data" / "m.db").resolve()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-c", str(path), "db", "upgrade"]).exit_code == 0
+    status = runner.invoke(cli, ["-c", str(path), "status"])
+    assert status.exit_code == 0, status.output
+    assert f"store     sqlite:///{store}" in status.output
+    assert list(elsewhere.iterdir()) == []
+
+    replay = runner.invoke(cli, ["replay", *map(str, SEED_FILES)])
+    assert replay.exit_code == 0, replay.output
+    assert "Alert al-" in replay.stdout
+    assert "no config file" in replay.stderr and "built-in defaults" in replay.stderr
+    assert "defaults/rules" in replay.stderr

@@ -7,6 +7,7 @@ once and in order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import socket
@@ -416,3 +417,15 @@ def test_bot_mode_errors(slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> 
     assert not caught.value.retryable and "invalid_auth" in str(caught.value)
     assert "xoxb-wrong" not in str(caught.value)
     assert slack.arrived == []
+
+
+def test_two_rules_citing_two_reports_count_two_sources(slack: FakeSlack) -> None:
+    """A story two rules matched lists each report under each rule, but it has two sources."""
+    labor = alert([citation(1), citation(2)])
+    oil = alert([citation(1), citation(2)], rule="dprk-oil-transfer", title="Oil transfer")
+    webhook_notifier(slack).send(message([labor, oil]))
+    body = "\n".join(texts(slack.arrived[0]))
+    assert "2 sources" in body and "4 sources" not in body
+    same_outlet = dataclasses.replace(citation(3), source="Outlet 1")
+    webhook_notifier(slack).send(message([alert([citation(1), same_outlet])], key="k2"))
+    assert "2 sources from 1 outlet" in "\n".join(texts(slack.arrived[1]))

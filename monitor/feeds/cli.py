@@ -35,8 +35,9 @@ def _settings(obj: Any) -> Settings:
     return obj.settings
 
 
-def _store(obj: Any, db: str | None) -> Store:
-    return Store(db or _settings(obj).database_url)
+def _store(obj: Any, db: str | None, create: bool = False) -> Store:
+    """Commands that change stored feeds refuse a store that does not exist (``create``)."""
+    return Store(db or _settings(obj).database_url, create=create)
 
 
 @click.group()
@@ -100,7 +101,7 @@ def feeds_list(obj: Any, as_json: bool, db: str | None) -> None:
         monitor feeds list
         monitor feeds list --json | jq 'select(.consecutive_failures > 0) | .name'
     """
-    store = _store(obj, db)
+    store = _store(obj, db, create=True)  # the config's feeds are listed before a first run
     try:
         rows = feed_rows(_settings(obj), store)
     finally:
@@ -150,7 +151,7 @@ def feeds_add(
     settings = _settings(obj)
     feed = _feed_or_fail(url, name, source, not no_full_text)
     _check_safe(settings, url)
-    store = _store(obj, db)
+    store = _store(obj, db, create=True)
     try:
         add_feed(settings, store, feed)
     except FeedExistsError as exc:
@@ -216,7 +217,7 @@ def feeds_import(obj: Any, path: Path, db: str | None) -> None:
         subscriptions = parse_opml(path.read_bytes())
     except OPMLError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    store = _store(obj, db)
+    store = _store(obj, db, create=True)
     added = skipped = 0
     try:
         for sub in subscriptions:
@@ -242,7 +243,7 @@ def feeds_export(obj: Any, db: str | None) -> None:
     Example:
         monitor feeds export > feeds.opml
     """
-    store = _store(obj, db)
+    store = _store(obj, db, create=True)
     try:
         rows = feed_rows(_settings(obj), store, reveal=True)
     finally:
@@ -253,6 +254,80 @@ def feeds_export(obj: Any, db: str | None) -> None:
         if r["url"].startswith(("http://", "https://"))
     ]
     sys.stdout.write(export_opml(subscriptions) + "\n")
+
+
+@feeds.command("check")
+@click.argument("location")
+@click.option("--json", "as_json", is_flag=True, help="The feed and its entries as one object.")
+@click.pass_obj
+def feeds_check(obj: Any, location: str, as_json: bool) -> None:
+    """Fetch and parse one feed as the poller would, and show what it would store.
+
+    LOCATION is a feed URL or a file. Nothing is stored, no rule runs and no linked page is
+    fetched: this is for trying a feed before adding it, or seeing why one fails. Exits 1 if
+    the feed cannot be fetched or is not a feed; problems a poll would survive (an ill-formed
+    document, entries without text or date) are listed, and the exit is 0.
+
+    \b
+    Example:
+        monitor feeds check https://example.org/news.rss
+        monitor feeds check seeds/feeds/daily-ledger.rss
+    """
+    from monitor.feeds.fetch import fetch, make_client
+    from monitor.feeds.parse import parse_feed
+
+    settings = _settings(obj)
+    feed = _feed_for(location)
+    if feed.url is not None:
+        _check_safe(settings, feed.url)
+    with make_client(settings.http) as client:
+        result = fetch(feed, client, settings.http.max_bytes, deadline=settings.http.deadline)
+    parsed = parse_feed(result.body, result.url, result.headers, feed.name, feed.source)
+    problems = [parsed.problem] if parsed.problem else []
+    if parsed.entries > len(parsed.articles):
+        skipped = parsed.entries - len(parsed.articles)
+        problems.append(f"{skipped} entry/entries without a title or text, skipped")
+    undated = sum(1 for a in parsed.articles if a.published is None)
+    if undated:
+        problems.append(f"{undated} entry/entries without a date: dated when first seen")
+    if not parsed.articles:
+        problems.append("no entries")
+    if as_json:
+        entries = [
+            {
+                "title": a.title,
+                "published": _iso(a.published),
+                "url": a.url,
+                "text_length": len(a.text),
+                "summary_only": a.summary_only,
+            }
+            for a in parsed.articles
+        ]
+        out = {"title": parsed.title, "format": parsed.format, "url": redact_url(result.url)}
+        click.echo(json.dumps({**out, "entries": entries, "problems": problems}))
+        return
+    click.echo(f"{parsed.title or '(untitled)'}  [{parsed.format or 'unknown format'}]")
+    click.echo(f"  from {redact_url(result.url)}, {len(result.body)} bytes")
+    for article in parsed.articles:
+        date = _iso(article.published) or "no date"
+        full = ", summary only (the poller fetches the page)" if article.summary_only else ""
+        click.echo(f"  - {article.title[:100]}")
+        click.echo(f"    {date} · {len(article.text)} chars of text{full}")
+        if article.url:
+            click.echo(f"    {redact_url(article.url)}")
+    click.echo(f"{len(parsed.articles)} entry/entries", err=True)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+def _feed_for(location: str) -> FeedConfig:
+    """A feed for a URL or an existing file, or one line saying it is neither."""
+    if location.startswith(("http://", "https://")):
+        return _feed_or_fail(location, "", "", False)
+    path = Path(location)
+    if not path.is_file():
+        raise click.ClickException(f"{location}: not an http(s) URL nor a file")
+    return FeedConfig(path=path.resolve(), full_text=False)
 
 
 def _add_subscription(settings: Settings, store: Store, sub: Subscription) -> None:

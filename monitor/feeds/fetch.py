@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from monitor.config import FeedConfig, HttpConfig
+from monitor.errors import FeedError
 from monitor.feeds.decoding import ACCEPTED, BoundedDecoder, DecodingError
 from monitor.feeds.safety import UnsafeURLError, check_url, parse_networks
 
@@ -32,7 +33,7 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
-class FetchError(RuntimeError):
+class FetchError(FeedError, RuntimeError):
     """The feed could not be fetched; the message says why, for logs and feed health.
 
     ``status`` is the HTTP status when there was one; ``retry_after`` the seconds a 429 or 503

@@ -16,8 +16,10 @@ from email.utils import format_datetime
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
+from monitor.errors import FeedError
 
-class OPMLError(ValueError):
+
+class OPMLError(FeedError, ValueError):
     """The file is not an OPML subscription list; the message says why."""
 
 

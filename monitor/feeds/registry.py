@@ -12,13 +12,14 @@ import logging
 from sqlmodel import select
 
 from monitor.config import FeedConfig, Settings
+from monitor.errors import FeedError
 from monitor.store import Store
 from monitor.store.tables import FeedState, utcnow
 
 log = logging.getLogger(__name__)
 
 
-class FeedExistsError(ValueError):
+class FeedExistsError(FeedError, ValueError):
     """A feed with that name or address is already configured or stored."""
 
 

@@ -18,11 +18,13 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from monitor.errors import FeedError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class UnsafeURLError(ValueError):
+class UnsafeURLError(FeedError, ValueError):
     """The URL points at a loopback, private, link-local or otherwise non-public address."""
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from monitor.errors import DeliveryError
 from monitor.models import AlertView, CitationView
 from monitor.rules.model import SEVERITIES
 
 
-class NotifyError(RuntimeError):
+class NotifyError(DeliveryError):
     """A send that failed; ``retryable`` says whether trying again later can help, and
     ``retry_after`` (seconds) is the channel's own word on when, e.g. Slack's Retry-After."""
 

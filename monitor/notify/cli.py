@@ -118,6 +118,13 @@ def channels_test(obj: Any, name: str) -> None:
         known = ", ".join(sorted(configured)) or "none"
         raise click.ClickException(f"no channel named {name!r} (channels: {known})")
     notifier = notifier_for(name, config)
+    from monitor.notify.channels import BrokenChannel
+
+    if isinstance(notifier, BrokenChannel):  # a missing secret: no retry sends anything
+        raise click.ClickException(
+            f"channel {name!r} ({describe(config)}): FAILED (not usable, fix the config or "
+            f"provide the secret): {notifier.reason}"
+        )
     try:
         notifier.send(test_message(name))
     except NotifyError as exc:

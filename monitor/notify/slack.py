@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from monitor.models import CitationView
 from monitor.notify.base import Message, NotifyError
 from monitor.notify.httppost import make_client, post
 from monitor.notify.markup import (
@@ -153,6 +154,18 @@ def fallback_text(message: Message) -> str:
     return truncate(text, MAX_FALLBACK_TEXT)
 
 
+def source_summary(citations: list[CitationView], kind: str) -> str:
+    """Reports counted once however many rules cite them, and the outlets when fewer: an
+    analyst weighs a story by how many independent outlets carry it."""
+    reports = {c.url or c.id for c in citations}
+    outlets = {c.source for c in citations if c.source}
+    noun = "new source" if kind == "update" else "source"
+    summary = f"{len(reports)} {noun}{'s' if len(reports) != 1 else ''}"
+    if outlets and len(outlets) < len(reports):
+        summary += f" from {len(outlets)} outlet{'s' if len(outlets) != 1 else ''}"
+    return summary
+
+
 def body_blocks(message: Message) -> list[Block]:
     """Everything between the header and the footer, in reading order."""
     blocks: list[Block] = []
@@ -161,9 +174,7 @@ def body_blocks(message: Message) -> list[Block]:
         sections = [s for s in part.sections if s.sources or message.kind != "update"]
         if not sections:
             continue
-        count = sum(len(s.sources) for s in sections)
-        noun = "new source" if message.kind == "update" else "source"
-        summary = f"{count} {noun}{'s' if count != 1 else ''}"
+        summary = source_summary([c for s in sections for c in s.sources], message.kind)
         if digest:
             blocks.append({"type": "divider"})
         headline = escape(truncate(" ".join(part.headline.split()), 1000))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any as AnyType
 
+from monitor.errors import RuleError
 from monitor.rules.model import (
     DEFAULT_FIELDS,
     FIELDS,
@@ -544,7 +545,7 @@ def load_rules(paths: list[Path] | Path, root: Path | None = None) -> RuleSetSou
     return Loader(root).load(paths)
 
 
-class RulesError(ValueError):
+class RulesError(RuleError):
     """The rule set has problems; the message lists every one as file:line:col."""
 
 

@@ -8,6 +8,7 @@ a new command takes ``@DB_OPTION`` and ``@click.pass_obj`` and calls ``store_url
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,8 +17,9 @@ import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.errors import StoreError
 from monitor.store import migrate
-from monitor.store.db import open_engine
+from monitor.store.db import open_engine, shown_url, store_problem
 
 DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
 
@@ -33,15 +35,31 @@ def engine_for(obj: Any, db: str | None) -> Iterator[Engine]:
 
     Migration and database errors become one-line command errors, not tracebacks.
     """
-    engine = open_engine(store_url(obj, db))
+    url = store_url(obj, db)
+    engine = open_engine(url)
     try:
         yield engine
     except migrate.MigrationError as exc:
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"store: {exc.__class__.__name__}: {exc}") from None
+        raise StoreError(
+            f"cannot open the store at {shown_url(url)}: {store_problem(exc)}"
+        ) from None
     finally:
         engine.dispose()
+
+
+@contextmanager
+def quiet_migrations() -> Iterator[None]:
+    """Leave the migrations' log lines out where the command prints them itself (``db
+    upgrade``) or the store is a throwaway one (``replay``): the daemon still logs them."""
+    logger = logging.getLogger(migrate.__name__)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @click.group()
@@ -59,7 +77,7 @@ def db_upgrade(obj: Any, db: str | None) -> None:
     Example:
         monitor db upgrade --db postgresql+psycopg://monitor@db.internal/monitor
     """
-    with engine_for(obj, db) as engine:
+    with engine_for(obj, db) as engine, quiet_migrations():
         applied = migrate.upgrade(engine)
         if not applied:
             click.echo(f"already at {migrate.head()}")
@@ -118,7 +136,7 @@ def db_prune(obj: Any, older_than: str, dry_run: bool, db: str | None) -> None:
         age = parse_duration(older_than)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
-    store = Store(store_url(obj, db))
+    store = Store(store_url(obj, db), create=False)
     try:
         report = prune(store, age, dry_run=dry_run)
     except ValueError as exc:

@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
+from monitor.errors import StoreError
 from monitor.store import (
     migrate,
     tables,  # noqa: F401  (registers the tables)
@@ -31,8 +33,23 @@ def store_problem(exc: BaseException) -> str:
     return (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened or reached."""
+def shown_url(url: str) -> str:
+    """The store URL as it may be printed: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "(database_url, not a valid URL)"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def open_engine(url: str) -> Engine:
@@ -40,13 +57,32 @@ def open_engine(url: str) -> Engine:
 
     A SQLite file gets its folder, a 30 s busy timeout and WAL mode, so the daemon and a
     command can use it at once; other databases get pre-ping, to survive server restarts.
+    Raises :class:`StoreError` for a URL that names no usable store.
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+        return _engine(url, parsed)
+    except ImportError as exc:
+        raise StoreError(
+            f"cannot open the store at {shown_url(url)}: its driver is not installed "
+            f"({exc.name or exc}); for PostgreSQL: pip install 'sanctions-monitor[postgres]'"
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database_url is not a usable store URL: {store_problem(exc)}") from exc
+
+
+def _engine(url: str, parsed: URL) -> Engine:
     kwargs: dict = {}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite_file(url)
+        if database is not None:
+            try:
+                database.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot open the store at {shown_url(url)}: cannot create the folder "
+                    f"{database.parent}: {exc.strerror}"
+                ) from exc
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
     else:
         kwargs["pool_pre_ping"] = True
@@ -60,11 +96,33 @@ def open_engine(url: str) -> Engine:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    """The store at ``url``, migrated to head.
+
+    ``create=False`` is for commands that only read: a SQLite file that does not exist is a
+    :class:`StoreError` naming it, rather than a new empty store that shows nothing (the usual
+    cause is a command run with another config, or none, than the daemon's).
+    """
+
+    def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
+        if not create:
+            path = sqlite_file(url)
+            if path is not None and not path.exists():
+                raise StoreError(
+                    f"no store at {path.resolve()} (database_url {shown_url(url)}): "
+                    "check --config or --db; `monitor run` or `monitor db upgrade` creates it"
+                )
         self.engine: Engine = open_engine(url)
         try:
             migrate.upgrade(self.engine)
+        except StoreError:
+            self.engine.dispose()
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            self.engine.dispose()
+            raise StoreError(
+                f"cannot open the store at {shown_url(url)}: {store_problem(exc)}"
+            ) from exc
         except BaseException:
             self.engine.dispose()
             raise

@@ -30,6 +30,8 @@ from sqlalchemy import Column, MetaData, inspect, literal, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from monitor.errors import StoreError
+
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.operations import Operations
@@ -58,7 +60,7 @@ _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=\s*(.+)$", re.MULTI
 _QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 
 
-class MigrationError(RuntimeError):
+class MigrationError(StoreError):
     """The store's schema cannot be brought to this version's head."""
 
 
