@@ -265,7 +265,7 @@ def test_a_link_no_url_parser_reads_is_a_fetch_error(feed_client, url):
         get(feed_client, url, MAX_SIZE)
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=80)
 @given(body=documents(), content_type=st.sampled_from(CONTENT_TYPES))
 def test_parse_feed_answers_with_a_feed_or_its_own_error(body, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
@@ -286,7 +286,7 @@ ENCODINGS: dict[str, Callable[[bytes], bytes]] = {
 }
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=20)
 @given(
     body=documents(),
     encoding=st.sampled_from(sorted(ENCODINGS)),
