@@ -26,6 +26,7 @@ from monitor.config import (
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, FeedError, MonitorError, RuleError, StoreError
 from monitor.feeds.cli import feeds
+from monitor.feeds.health import RULE_ID as HEALTH_RULE
 from monitor.logs import setup_logging
 from monitor.models import AlertView
 from monitor.notify.cli import channels
@@ -452,6 +453,8 @@ def silence_add(
         span = parse_duration(duration)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from None
+    if rule:
+        _check_rule_known(ctx, rule)
     store = Store(db or ctx.settings.database_url)
     try:
         with store.session() as session:
@@ -463,6 +466,18 @@ def silence_add(
             click.echo(f"silence {row.id} until {row.ends.isoformat()}")
     finally:
         store.close()
+
+
+def _check_rule_known(ctx: Context, rule: str) -> None:
+    """A silence for a rule that does not exist would never match anything: most likely a
+    typo, which the analyst should hear about now rather than when the alert arrives."""
+    try:
+        known = {r.id for r in valid_rules(ctx.settings.rules_dir)} | {HEALTH_RULE}
+    except RulesError:
+        return  # a broken rule pack is `rules validate`'s business; the silence may be ahead
+    if rule not in known:
+        hint = did_you_mean(rule, sorted(known)) or f" (known: {', '.join(sorted(known))})"
+        raise click.BadParameter(f"no rule {rule!r}{hint}", param_hint="--rule")
 
 
 @silence.command("list")

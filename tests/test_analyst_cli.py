@@ -109,3 +109,17 @@ def test_feeds_check_lists_problems_and_fails_on_a_non_feed(tmp_path: Path) -> N
             assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
     missing = CliRunner().invoke(cli, ["-c", str(config), "feeds", "check", "nope.rss"])
     assert missing.exit_code == 1 and "not an http(s) URL nor a file" in missing.stderr
+
+
+def test_a_silence_for_a_rule_that_does_not_exist_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    db = f"sqlite:///{tmp_path / 'silence.db'}"
+    run = CliRunner().invoke
+    typo = run(cli, ["silence", "add", "--rule", "dprk-oil-transfers", "--reason", "x", "--db", db])
+    assert typo.exit_code == 2 and "did you mean 'dprk-oil-transfer'" in typo.output
+    assert "Traceback" not in typo.output
+    kept = run(cli, ["silence", "add", "--rule", "feed-health", "--reason", "noisy", "--db", db])
+    assert kept.exit_code == 0, kept.output

@@ -147,3 +147,22 @@ def test_a_header_may_carry_several_v1_signatures(server: LocalServer) -> None:
     t, v1 = header.split(",")
     assert verify_signature(SECRET, f"{t},v1={'0' * 64},{v1}", body, now=NOW)
     assert not verify_signature(SECRET, f"{t},v1={'0' * 64}", body, now=NOW)
+
+
+def test_an_html_error_page_becomes_one_line_of_its_text(server: LocalServer) -> None:
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title>"
+        "<style>body { font: 12px sans-serif }</style></head>\n<body>\n<h1>Bad Gateway</h1>\n"
+        "<p>The upstream server did not answer.</p>\n"
+        + "<div>padding</div>\n" * 400
+        + "</body></html>"
+    ).encode()
+    server.handlers["/hook"] = lambda _request: Reply(502, page, {"Content-Type": "text/html"})
+    with pytest.raises(NotifyError) as caught:
+        WebhookNotifier(server.url("/hook"), secret=SECRET, timeout=5).send(
+            message([alert([citation(1)])])
+        )
+    said = str(caught.value)
+    assert "Bad Gateway" in said and "The upstream server did not answer." in said
+    assert "<" not in said and "\n" not in said and "font:" not in said
+    assert len(said) < 400

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from monitor.feeds.html import html_to_text
 from monitor.notify.base import NotifyError
 from monitor.notify.markup import redact, truncate
 
@@ -47,6 +48,10 @@ def retry_after(value: str | None) -> float | None:
 def error_text(response: httpx.Response) -> str:
     """The server's own word on what went wrong: JSON ``error``/``message``, else the body."""
     body = response.text.strip()
+    if body.startswith("<") or "html" in response.headers.get("content-type", "").lower():
+        # An error page (a proxy's, a framework's) is markup around a sentence or two: its
+        # text, on one line, is what a log line or `alerts list` can show.
+        body = " ".join(html_to_text(body).split())
     try:
         data = json.loads(body)
     except ValueError:
