@@ -73,10 +73,17 @@ def _free(table, owner: str, now: datetime):
 
 
 def _claim(
-    column, store: Store, wanted, owner: str, until: datetime, limit: int | None = None
+    column,
+    store: Store,
+    wanted,
+    owner: str,
+    until: datetime,
+    limit: int | None = None,
+    **extra: object,
 ) -> Claim:
     """Take the rows ``wanted`` selects, oldest first, skipping any another replica has
-    locked this instant; returns their ``column`` values."""
+    locked this instant; returns their ``column`` values, oldest first. ``extra`` columns are
+    written into the claimed rows too (an outbox claim's token)."""
     table = column.class_
     with store.session() as session:
         # Only rows another replica held (its lease lapsed): usually none, so no long read.
@@ -86,10 +93,10 @@ def _claim(
         statement = (
             update(table)
             .where(col(table.id).in_(ids.with_for_update(skip_locked=True).scalar_subquery()))
-            .values(lease_owner=owner, lease_until=until)
-            .returning(column)
+            .values(lease_owner=owner, lease_until=until, **extra)
+            .returning(table.id, column)
         )
-        claimed = list(session.execute(statement).scalars())
+        claimed = [key for _, key in sorted(session.execute(statement).all())]
         session.commit()
     return Claim(claimed, sum(1 for key in claimed if key in held))
 
@@ -181,10 +188,9 @@ class LeaseKeeper:
 
     A poll (a feed, then its linked pages one after another) or a send can outlast a lease;
     without renewal another replica takes the work over and both finish it. ``renew`` is
-    called every ``every`` seconds with the keys still held and returns those it lost; the
-    caller asks :meth:`lost` before the write that ends the work, and that write is itself
-    conditional on the lease (the fence), so a lease lost after the last renewal is caught
-    there too.
+    called every ``every`` seconds with the keys still held and returns those it lost, which
+    are logged and no longer renewed; the write that ends the work is itself conditional on
+    the lease (the fence), and that is what drops a late result.
     """
 
     def __init__(
@@ -196,7 +202,6 @@ class LeaseKeeper:
     ) -> None:
         self._renew = renew
         self._held = set(keys)
-        self._lost: set[str] = set()
         self._every = every
         self._what = what
         self._lock = threading.Lock()
@@ -218,10 +223,6 @@ class LeaseKeeper:
         with self._lock:
             self._held.discard(key)
 
-    def lost(self, key: str) -> bool:
-        with self._lock:
-            return key in self._lost
-
     def renew_now(self) -> None:
         with self._lock:
             keys = sorted(self._held)
@@ -240,7 +241,6 @@ class LeaseKeeper:
                 ", ".join(lost[:5]),
             )
             with self._lock:
-                self._lost.update(lost)
                 self._held.difference_update(lost)
 
     def _run(self) -> None:
@@ -302,7 +302,11 @@ def claim_notifications(
     skipped = list(skip)
     if skipped:
         conditions.append(col(table.key).not_in(skipped))
-    return _claim_with_token(store, and_(*conditions), owner, now + lease, limit)
+    token = secrets.randbelow(2**62) + 1  # 0 is "never claimed"; fits a BIGINT
+    claim = _claim(
+        NotificationRow.key, store, and_(*conditions), owner, now + lease, limit, lease_token=token
+    )
+    return NotificationClaim(claim.names, claim.taken_over, token)
 
 
 def still_mine(session: Session, row: NotificationRow, owner: str, until: datetime) -> bool:
@@ -350,27 +354,6 @@ def _earlier_pending(table):
     )
 
 
-def _claim_with_token(
-    store: Store, wanted, owner: str, until: datetime, limit: int
-) -> NotificationClaim:
-    """:func:`_claim` for outbox rows, which also writes the claim's token into them."""
-    table = NotificationRow
-    token = secrets.randbelow(2**62) + 1  # 0 is "never claimed"; fits a BIGINT
-    with store.session() as session:
-        others = table.lease_owner.not_in(["", owner])
-        held = set(session.exec(select(table.key).where(wanted, others)).all())
-        ids = select(table.id).where(wanted).order_by(table.id).limit(limit)
-        statement = (
-            update(table)
-            .where(col(table.id).in_(ids.with_for_update(skip_locked=True).scalar_subquery()))
-            .values(lease_owner=owner, lease_until=until, lease_token=token)
-            .returning(table.id, table.key)
-        )
-        claimed = [key for _, key in sorted(session.execute(statement).all())]
-        session.commit()
-    return NotificationClaim(claimed, sum(1 for key in claimed if key in held), token)
-
-
 def holding(owner: str, token: int):
     """The fence on a write that ends (or renews) a claimed row's work: it applies only while
     the claim that read the row still holds it."""
@@ -408,13 +391,8 @@ def follows_pending(session: Session, row: NotificationRow) -> bool:
     just before a send: on PostgreSQL a row's id is drawn before the row commits, so an
     earlier row can become visible after a later one was claimed."""
     earlier = session.exec(
-        select(NotificationRow.id)
-        .where(
-            NotificationRow.story_id == row.story_id,
-            NotificationRow.channel == row.channel,
-            col(NotificationRow.id) < row.id,
-            NotificationRow.state == "pending",
+        select(NotificationRow.id).where(
+            NotificationRow.id == row.id, _earlier_pending(NotificationRow)
         )
-        .limit(1)
     ).first()
     return earlier is not None

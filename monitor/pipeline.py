@@ -37,7 +37,7 @@ from monitor.store.failures import (
     record_failure,
     store_fault,
 )
-from monitor.store.tables import AlertRow, ArticleRow, ForgottenRow, StoryRow, utcnow
+from monitor.store.tables import AlertRow, ArticleRow, ForgottenRow, utcnow
 from monitor.stories import StoredArticle, StoryBatch, StoryIndex, StoryPolicy, assign_story
 from monitor.text import tokenize
 
@@ -90,7 +90,7 @@ class Pipeline:
         batch: int = BATCH,
     ) -> None:
         self.store = store
-        self.batch = batch  # 1: one article a transaction, the path a failed batch falls back to
+        self.batch = batch  # 1: one article a transaction, as a failed batch is stored again
         self.matcher = matcher
         self.policy = policy or StoryPolicy()
         self.stories = StoryIndex(horizon=self.policy.window * 2 + timedelta(days=1))
@@ -121,17 +121,8 @@ class Pipeline:
             for start in range(0, len(todo), self.batch):
                 chunk = todo[start : start + self.batch]
                 try:
-                    # Replicas take turns here, and each first indexes what the others
-                    # stored, so two reports of one story arriving at two replicas at once
-                    # still join one story and one alert.
-                    serialized(session)
-                    self.stories.sync(session)
-                    done = self._ingest_batch(session, chunk)
-                    session.commit()
-                    self.stories.commit()
+                    done = self._transaction(session, chunk)
                 except Exception as exc:
-                    session.rollback()
-                    self.stories.rollback()
                     if store_fault(exc):
                         raise
                     # Which article is to blame is found by storing them one by one.
@@ -143,7 +134,6 @@ class Pipeline:
                     )
                     result.merge(self._one_by_one(session, chunk))
                     continue
-                done.publish(self)
                 result.merge(done.result)
         return result
 
@@ -152,22 +142,33 @@ class Pipeline:
         result = IngestResult()
         for item in items:
             try:
-                serialized(session)
-                self.stories.sync(session)
-                one = self._ingest_one(session, item.article, item.digest)
-                if item.failed_before:
-                    clear_failure(session, item.article.feed, item.key)
-                session.commit()  # one article, one transaction: a crash loses no other
-                self.stories.commit()
+                done = self._transaction(session, [item])
             except Exception as exc:
-                session.rollback()
-                self.stories.rollback()
                 if store_fault(exc):
                     raise
                 result.merge(self._failed(item.article, item.key, exc))
                 continue
-            result.merge(one)
+            result.merge(done.result)
         return result
+
+    def _transaction(self, session: Session, items: Sequence[_Item]) -> _Batch:
+        """Store ``items`` in one transaction, or nothing: the story index and the counts
+        follow only a commit, and any error rolls both back before it is raised."""
+        try:
+            # Replicas take turns here, and each first indexes what the others stored, so
+            # two reports of one story arriving at two replicas at once still join one story
+            # and one alert.
+            serialized(session)
+            self.stories.sync(session)
+            done = self._ingest_batch(session, items)
+            session.commit()
+        except Exception:
+            session.rollback()
+            self.stories.rollback()
+            raise
+        self.stories.commit()
+        done.publish(self)
+        return done
 
     def _ingest_batch(self, session: Session, items: Sequence[_Item]) -> _Batch:
         """Store a batch in the open transaction; counts and log lines wait for the commit."""
@@ -274,61 +275,10 @@ class Pipeline:
             errors=[f"{label}: {error}"],
         )
 
-    def _ingest_one(self, session: Session, article: Article, digest: str) -> IngestResult:
-        result = IngestResult()
-        if self._seen(session, article, digest):
-            result.duplicates = 1
-            self._count("duplicates")
-            return result
-        now = utcnow()
-        row = ArticleRow(
-            external_id=article.external_id,
-            feed=article.feed,
-            url=article.url,
-            canonical_url=article.canonical_url,
-            content_hash=digest,
-            source=article.source,
-            title=article.title,
-            text=article.text,
-            published=article.published,
-            fetched=now,
-            dated=article.published or now,
-        )
-        session.add(row)
-        session.flush()
-        story_id = assign_story(session, row, self.policy, self.stories)
-        new_story = any(isinstance(o, StoryRow) and o.id == story_id for o in session.new)
-        session.flush()
-        result.new = 1
-        counts: list[tuple[str, str | None]] = [("articles", None)]
-        if new_story:
-            counts.append(("stories", None))
-        logs: list[tuple[int | None, str, str | None, str | None]] = []
-        self._match(session, row, result, counts, logs)
-        for name, rule in counts:
-            self._count(name, rule)
-        _log_matches(logs)
-        return result
-
     def _count(self, name: str, rule: str | None = None) -> None:
         if self.metrics is not None:
             counter = getattr(self.metrics, name)
             (counter.labels(rule) if rule else counter).inc()
-
-    @staticmethod
-    def _seen(session: Session, article: Article, digest: str) -> bool:
-        """Stored before by guid, canonical URL or words; or stored and pruned since."""
-        for table in (ArticleRow, ForgottenRow):
-            conditions = [table.content_hash == digest]
-            if article.external_id:
-                conditions.append(
-                    (table.external_id == article.external_id) & (table.feed == article.feed)
-                )
-            if article.canonical_url:
-                conditions.append(table.canonical_url == article.canonical_url)
-            if session.exec(select(table.id).where(or_(*conditions)).limit(1)).first():
-                return True
-        return False
 
 
 def _log_matches(logs: Iterable[tuple[int | None, str, str | None, str | None]]) -> None:

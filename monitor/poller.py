@@ -34,6 +34,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ import httpx
 from sqlalchemy import update
 from sqlmodel import and_, col, or_, select
 
+from monitor import durations
 from monitor.config import FeedConfig, Settings
 from monitor.dates import as_utc
 from monitor.feeds import health
@@ -70,14 +72,8 @@ PARSE_POOL_MIN = 16
 
 
 def backoff(interval: timedelta, failures: int, cap: timedelta = MAX_BACKOFF) -> timedelta:
-    """The wait after ``failures`` failed polls in a row: doubling, never past ``cap``.
-
-    Computed in float seconds with the exponent bounded: ``interval * 2**failures`` as a
-    timedelta overflows at about 37 failures (a week of one dead feed), and that error once
-    escaped the cycle before any alert was sent.
-    """
-    doublings = min(max(failures, 0), 64)
-    return timedelta(seconds=min(interval.total_seconds() * 2.0**doublings, cap.total_seconds()))
+    """The wait after ``failures`` failed polls in a row: doubling, never past ``cap``."""
+    return durations.backoff(interval, failures, cap)
 
 
 @dataclass(slots=True)
@@ -278,20 +274,23 @@ class Poller:
             return parse_feed(*args)
         parsers = self._parser_pool()
         try:
-            return parsers.submit(parse_feed, *args).result()
-        except BrokenProcessPool:
-            # A worker died: killed, out of memory, a document that crashes the parser, or a
-            # host program that cannot start one (a script without a __main__ guard). This
-            # poll fails and is retried; from now on this poller parses in its threads.
+            # Bounded like a fetch: a worker stuck on one document must not hold this poll,
+            # and with it the cycle, for ever.
+            return parsers.submit(parse_feed, *args).result(timeout=self.settings.http.deadline)
+        except (BrokenProcessPool, FuturesTimeout) as exc:
+            # A worker died (killed, out of memory, a document that crashes the parser, or a
+            # host program that cannot start one: a script without a __main__ guard) or hung.
+            # This poll fails and is retried; from now on this poller parses in its threads.
             with self._parsers_lock:
                 first = self.parse_workers > 1
                 self.parse_workers = 1
                 if self._parsers is parsers:
                     self._parsers = None
-            parsers.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(parsers)
             if first:
                 log.warning("a parser process ended unexpectedly; parsing in threads from now on")
-            raise FeedParseError("the parser process ended while parsing this document") from None
+            why = "took too long" if isinstance(exc, FuturesTimeout) else "ended"
+            raise FeedParseError(f"the parser process {why} while parsing this document") from None
 
     def _parser_pool(self) -> ProcessPoolExecutor:
         with self._parsers_lock:
@@ -547,3 +546,12 @@ class Poller:
                     session.add(state)
             session.commit()
         return raised
+
+
+def _stop_pool(parsers: ProcessPoolExecutor) -> None:
+    """Stop a pool that cannot be trusted, its stuck workers included (shutdown alone waits
+    for nothing, but leaves a hung worker running)."""
+    processes = list((getattr(parsers, "_processes", None) or {}).values())
+    parsers.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()

@@ -215,13 +215,13 @@ def assign_story(
     article: StoredArticle,
     policy: StoryPolicy,
     index: StoryIndex,
-    batch: StoryBatch | None = None,
+    batch: StoryBatch,
 ) -> str:
     """Join the article to the most similar story within the window, or start a new one.
 
-    With ``batch``, the article is one of several written in one transaction: stories are
-    collected there and written together (:meth:`StoryBatch.write`), and the article's
-    story id is known from the batch before its row says so.
+    The article is one of a transaction's batch: stories are collected in ``batch`` and
+    written together (:meth:`StoryBatch.write`), and the article's story id is known from the
+    batch before its row says so.
     """
     assert article.id is not None
     minhash = signature(article.title, article.text)
@@ -239,18 +239,16 @@ def assign_story(
             select(ArticleRow.id, ArticleRow.story_id).where(col(ArticleRow.id).in_(scores))
         ).all()
         for other_id, other_story in others:
-            if batch is not None:
-                other_story = batch.of_article.get(other_id, other_story)
+            other_story = batch.of_article.get(other_id, other_story)
             if scores[other_id] > best_score:
                 best_story, best_score = other_story, scores[other_id]
     story = None
     if best_story:
-        story = batch.stories.get(best_story) if batch is not None else None
-        story = story or session.get(StoryRow, best_story)
+        story = batch.stories.get(best_story) or session.get(StoryRow, best_story)
     if story is not None and article.dated - story.first_published > policy.window:
         story = None  # a story older than the window does not absorb a new event
     if story is None:
-        story = (StoryRow if batch is None else NewStory)(
+        story = NewStory(
             id=story_id_for(article),
             headline=article.title,
             first_published=article.dated,
@@ -261,11 +259,8 @@ def assign_story(
             story.headline = article.title  # the first report names the story, whatever order
         story.first_published = min(story.first_published, article.dated)
         story.last_published = max(story.last_published, article.dated)
-    if batch is None:
-        session.add(story)
-    else:
-        batch.stories[story.id] = story
-        batch.of_article[article.id] = story.id
+    batch.stories[story.id] = story
+    batch.of_article[article.id] = story.id
     article.story_id = story.id
     index.stage(article.id, article.dated, minhash, mine)
     return story.id

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from monitor.alerts import load_alert
 from monitor.config import DeliveryConfig, RouteConfig
 from monitor.dates import as_utc
+from monitor.durations import backoff
 from monitor.failpoints import failpoint
 from monitor.leases import (
     NotificationClaim,
@@ -443,7 +444,13 @@ def _failed(
     delivery: DeliveryConfig,
 ) -> None:
     row.last_error = error
-    delay = retry_after or min(delivery.backoff * 2 ** (row.attempts - 1), delivery.max_backoff)
+    delay = retry_after or (
+        backoff(
+            timedelta(seconds=delivery.backoff),
+            row.attempts - 1,
+            timedelta(seconds=delivery.max_backoff),
+        ).total_seconds()
+    )
     retry_at = utcnow() + timedelta(seconds=delay)
     if retryable and (row.deadline is None or retry_at <= as_utc(row.deadline)):
         row.next_attempt = retry_at
