@@ -204,10 +204,10 @@ def postgres_schema(url: str) -> Iterator[str]:
 
 def run_service(database_url: str, urls: list[str], args: argparse.Namespace) -> list[Pass]:
     """The cold pass, then the warm pass, through the service's own cycle."""
-    import monitor.pipeline
-    import monitor.poller
+    import monitor.detect.pipeline
+    import monitor.ingest.poller
     from monitor.config import FeedConfig, HttpConfig, Settings
-    from monitor.service import Service
+    from monitor.service.cycle import Service
 
     settings = Settings(
         database_url=database_url,
@@ -223,14 +223,14 @@ def run_service(database_url: str, urls: list[str], args: argparse.Namespace) ->
     # Parsing is counted in CPU seconds: of the polling thread when it parses, and of the
     # parser processes (added below) when it only waits for them.
     parse = (
-        (monitor.poller.Poller, "_parse")
-        if hasattr(monitor.poller.Poller, "_parse")
-        else (monitor.poller, "parse_feed")  # before parser processes: to compare with it
+        (monitor.ingest.poller.Poller, "_parse")
+        if hasattr(monitor.ingest.poller.Poller, "_parse")
+        else (monitor.ingest.poller, "parse_feed")  # before parser processes: to compare with it
     )
     patched = [
-        (monitor.poller, "fetch", "fetch", time.perf_counter),
+        (monitor.ingest.poller, "fetch", "fetch", time.perf_counter),
         (*parse, "parse", time.thread_time),
-        (monitor.pipeline, "assign_story", "stories", time.perf_counter),
+        (monitor.detect.pipeline, "assign_story", "stories", time.perf_counter),
     ]
     originals = [(module, name, getattr(module, name)) for module, name, *_ in patched]
     for module, name, stage, clock in patched:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.rules import Matcher, load_rules  # noqa: E402
+from monitor.detect.rules import Matcher, load_rules  # noqa: E402
 
 SEED = 20261122
 # Share of sentences that carry both halves of some rule: about one match per article, more

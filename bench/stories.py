@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.stories import StoryIndex, StoryPolicy, signature, similarity  # noqa: E402
-from monitor.text import shingles  # noqa: E402
+from monitor.detect.stories import StoryIndex, StoryPolicy, signature, similarity  # noqa: E402
+from monitor.util.text import shingles  # noqa: E402
 
 SEED = 20261122
 START = datetime(2026, 1, 1, tzinfo=UTC)

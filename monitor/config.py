@@ -30,10 +30,10 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 
 from monitor import __version__
-from monitor.durations import parse_duration
 from monitor.errors import ConfigError
-from monitor.feeds.urls import redact_url
-from monitor.logs import register_secret
+from monitor.ingest.urls import redact_url
+from monitor.service.logs import register_secret
+from monitor.util.durations import parse_duration
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 # The rule pack shipped inside the package (a link to the checkout's rules/, copied into a
@@ -212,7 +212,7 @@ class RouteConfig(BaseModel):
     @field_validator("severities")
     @classmethod
     def _known_severities(cls, value: list[str]) -> list[str]:
-        from monitor.rules.model import SEVERITIES
+        from monitor.detect.rules.model import SEVERITIES
 
         for name in value:
             if name not in SEVERITIES:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from monitor.config import FeedConfig, HttpConfig, Settings
-from monitor.feeds.fetch import make_client
-from monitor.notify.console import ConsoleNotifier
-from monitor.service import Service
+from monitor.delivery.channels.console import ConsoleNotifier
+from monitor.ingest.fetch import make_client
+from monitor.service.cycle import Service
 from monitor.store import Store
 from tests.httpserver import LocalServer
 

@@ -3,8 +3,8 @@ kind of fault the service must keep with that entry."""
 
 from __future__ import annotations
 
-from monitor.rules import Matcher
-from monitor.service import compile_rules
+from monitor.detect.rules import Matcher
+from monitor.service.cycle import compile_rules
 from tests.conftest import RULES
 
 POISON = "POISON-ENTRY"

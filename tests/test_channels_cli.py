@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import ChannelConfig, ConfigError, load_settings
-from monitor.notify.channels import BrokenChannel, build_channel
-from monitor.notify.email import EmailNotifier
-from monitor.notify.slack import SlackNotifier
-from monitor.service import build_notifiers
+from monitor.delivery.channels.build import BrokenChannel, build_channel
+from monitor.delivery.channels.email import EmailNotifier
+from monitor.delivery.channels.slack import SlackNotifier
+from monitor.service.cycle import build_notifiers
 from tests.httpserver import LocalServer, Reply
 from tests.test_notify_email import Inbox, Server, _serve
 from tests.test_notify_slack import FakeSlack, problems
@@ -171,8 +171,8 @@ def test_build_notifiers_wires_every_type(tmp_path: Path, monkeypatch) -> None:
 
 def test_seed_story_reaches_slack_through_the_outbox(tmp_path: Path, slack: FakeSlack) -> None:
     """The daemon's own path: config -> build_notifiers -> outbox -> Slack bot, threaded."""
-    from monitor.replay import read_articles
-    from monitor.service import Service
+    from monitor.service.cycle import Service
+    from monitor.service.replay import read_articles
     from tests.conftest import RULES, SEED_FILES
 
     path = write_config(

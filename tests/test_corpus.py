@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from monitor.rules import Matcher, load_rules
+from monitor.detect.rules import Matcher, load_rules
 from tests.conftest import ROOT, RULES
 
 CORPUS = ROOT / "tests" / "corpus" / "articles.jsonl"

@@ -10,8 +10,8 @@ from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from monitor.config import ChannelConfig, DeliveryConfig, RouteConfig
-from monitor.notify.console import ConsoleNotifier
-from monitor.service import Service, build_notifiers
+from monitor.delivery.channels.console import ConsoleNotifier
+from monitor.service.cycle import Service, build_notifiers
 from monitor.store import Store
 from monitor.store.tables import NotificationRow
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from monitor.cli import cli
 from monitor.config import Settings
-from monitor.metrics import Metrics
+from monitor.service.metrics import Metrics
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()

@@ -18,15 +18,15 @@ from click.testing import CliRunner
 from sqlalchemy import update
 from sqlmodel import select
 
-from monitor import replicas
 from monitor.cli import cli
 from monitor.config import FeedConfig, ReplicaConfig
-from monitor.feeds.health import open_alert
-from monitor.leases import claim_feeds, ensure_feed_rows
+from monitor.detect.pipeline import Pipeline
+from monitor.ingest.health import open_alert
+from monitor.ingest.poller import MAX_BACKOFF, Poller, backoff
 from monitor.models import Article
-from monitor.pipeline import Pipeline
-from monitor.poller import MAX_BACKOFF, Poller, backoff
-from monitor.replay import read_articles
+from monitor.service import replicas
+from monitor.service.leases import claim_feeds, ensure_feed_rows
+from monitor.service.replay import read_articles
 from monitor.store import Store
 from monitor.store.failures import QUARANTINE_AFTER
 from monitor.store.tables import (
@@ -244,7 +244,7 @@ def test_a_late_record_of_a_feed_taken_over_is_dropped(db_url, caplog):
         settings = make_settings(db_url, [feed])
         store = Store(db_url)
         poller = Poller(settings, store, client=None, rng=random.Random(1))  # type: ignore[arg-type]
-        from monitor.metrics import Metrics
+        from monitor.service.metrics import Metrics
 
         poller.metrics = Metrics()
         ensure_feed_rows(store, [("wire", feed.location)])
@@ -255,7 +255,7 @@ def test_a_late_record_of_a_feed_taken_over_is_dropped(db_url, caplog):
             session.execute(update(FeedState).values(lease_until=now - timedelta(seconds=1)))
             session.commit()
         assert claim_feeds(store, ["wire"], "replica-b", now, timedelta(seconds=60)).names
-        from monitor.poller import PollOutcome
+        from monitor.ingest.poller import PollOutcome
 
         kept = poller.record(PollOutcome(feed=feed, error="HTTP 404"), 0, owner="replica-a")
 
@@ -292,7 +292,7 @@ def test_a_live_replica_with_our_host_and_pid_is_not_declared_dead():
 
 
 def test_a_life_whose_process_ended_is_dead_and_a_running_one_is_not():
-    code = "from monitor.replicas import instance; print(instance(), flush=True)"
+    code = "from monitor.service.replicas import instance; print(instance(), flush=True)"
     ended = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert replicas.dead_here(_life(ended.stdout.strip()))
 

@@ -27,10 +27,10 @@ import pytest
 import yaml
 
 from monitor.config import HttpConfig
-from monitor.feeds.decoding import BoundedDecoder, DecodingError
-from monitor.feeds.fetch import FetchError, get
-from monitor.feeds.fulltext import fill_full_text
-from monitor.feeds.parse import FeedParseError, parse_feed
+from monitor.ingest.decoding import BoundedDecoder, DecodingError
+from monitor.ingest.fetch import FetchError, get
+from monitor.ingest.fulltext import fill_full_text
+from monitor.ingest.parse import FeedParseError, parse_feed
 from monitor.models import Article
 from tests.conftest import ROOT, RULES
 from tests.httpserver import LocalServer, Reply

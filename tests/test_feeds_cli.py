@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import load_settings
-from monitor.feeds.opml import OPMLError, parse_opml
-from monitor.service import Service
+from monitor.ingest.opml import OPMLError, parse_opml
+from monitor.service.cycle import Service
 from tests.conftest import RULES, SEEDS
 
 

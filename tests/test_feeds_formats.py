@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from monitor.config import FeedConfig
-from monitor.feeds.encoding import decode, defuse
-from monitor.feeds.parse import FeedParseError, parse_feed
+from monitor.ingest.encoding import decode, defuse
+from monitor.ingest.parse import FeedParseError, parse_feed
 from monitor.store.tables import ArticleRow, FeedState
 from tests.conftest import ConsoleCapture, make_settings
 from tests.httpserver import LocalServer, Reply

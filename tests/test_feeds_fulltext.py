@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from monitor.config import FeedConfig
-from monitor.feeds.fulltext import extract_text
+from monitor.ingest.fulltext import extract_text
 from monitor.store.tables import ArticleRow
 from tests.conftest import SEEDS, ConsoleCapture, make_settings
 from tests.httpserver import Reply

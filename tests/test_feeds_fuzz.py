@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from monitor.config import FeedConfig
-from monitor.feeds.fetch import FetchError, get
-from monitor.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from monitor.ingest.fetch import FetchError, get
+from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.store.tables import FeedState
 from tests.conftest import SEEDS, ConsoleCapture, make_settings
 from tests.costs import measured

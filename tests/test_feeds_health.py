@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from monitor.config import FeedConfig, HttpConfig
-from monitor.feeds.health import RULE_ID
-from monitor.poller import Poller
+from monitor.ingest.health import RULE_ID
+from monitor.ingest.poller import Poller
 from monitor.store import Store
 from monitor.store.tables import AlertRow, FeedState, utcnow
 from tests.conftest import ConsoleCapture, make_settings
@@ -154,7 +154,7 @@ def test_a_poll_of_only_new_entries_shortens_the_interval(server, db_url, caplog
     service.cycle(force=True)  # the first poll is all new by nature: no alarm
     pages["now"] = rss([("b1", ""), ("b2", ""), ("b3", "")])
     clock.advance(minutes=15)
-    with caplog.at_level(logging.WARNING, logger="monitor.poller"):
+    with caplog.at_level(logging.WARNING, logger="monitor.ingest.poller"):
         service.cycle(force=True)
     assert "all 3 entries are new since the last poll" in caplog.text
     with service.store.session() as session:

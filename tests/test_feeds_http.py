@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import select
 
 from monitor.config import FeedConfig, HttpConfig
-from monitor.feeds.fetch import retry_after_seconds
-from monitor.service import Service
+from monitor.service.cycle import Service
 from monitor.store.tables import ArticleRow, FeedState, utcnow
+from monitor.util.retry_after import retry_after_seconds
 from tests.conftest import ConsoleCapture, make_settings
 from tests.httpserver import LocalServer, Reply, Request
 

@@ -11,7 +11,7 @@ import ipaddress
 
 import pytest
 
-from monitor.feeds.safety import UnsafeURLError, check_url, embedded_ipv4, is_public
+from monitor.ingest.safety import UnsafeURLError, check_url, embedded_ipv4, is_public
 
 PRIVATE_V4 = ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0"]
 

@@ -15,9 +15,9 @@ import pytest
 from sqlmodel import select
 
 from monitor.config import FeedConfig
-from monitor.feeds.encoding import decode, defuse, to_utf8_xml
-from monitor.feeds.opml import OPMLError, parse_opml
-from monitor.feeds.parse import FeedParseError, ParsedFeed, parse_feed
+from monitor.ingest.encoding import decode, defuse, to_utf8_xml
+from monitor.ingest.opml import OPMLError, parse_opml
+from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.store.tables import FeedState
 from tests.conftest import SEEDS, ConsoleCapture, make_settings
 from tests.costs import measured

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.feeds.safety import UnsafeURLError, check_url, parse_networks
-from monitor.feeds.urls import canonical_url
+from monitor.ingest.safety import UnsafeURLError, check_url, parse_networks
+from monitor.ingest.urls import canonical_url
 
 
 @pytest.mark.parametrize(

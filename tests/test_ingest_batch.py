@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from monitor.feeds.parse import parse_feed
+from monitor.detect.pipeline import Pipeline
+from monitor.detect.stories import StoryIndex, signature
+from monitor.ingest.parse import parse_feed
 from monitor.models import Article
-from monitor.pipeline import Pipeline
-from monitor.replay import read_articles
-from monitor.service import Service
+from monitor.service.cycle import Service
+from monitor.service.replay import read_articles
 from monitor.store.tables import (
     AlertRow,
     ArticleFailureRow,
@@ -30,7 +31,6 @@ from monitor.store.tables import (
     NotificationRow,
     StoryRow,
 )
-from monitor.stories import StoryIndex, signature
 from tests.conftest import ROOT, SEED_FILES, ConsoleCapture, make_settings
 from tests.poison import POISON, PoisonMatcher
 
@@ -185,7 +185,7 @@ def test_batched_and_one_by_one_store_and_alert_the_same(
 ) -> None:
     generated = generated_batches()
     rounds = [fixture_batches() + generated[:2], generated[2:], fixture_batches()]
-    caplog.set_level(logging.INFO, logger="monitor.pipeline")
+    caplog.set_level(logging.INFO, logger="monitor.detect.pipeline")
     batched = replay(f"sqlite:///{tmp_path / 'batched.db'}", 200, rounds)
     # Batches that raised would be stored one by one, and compare equal: none may have.
     assert "one by one" not in caplog.text
@@ -219,7 +219,7 @@ def test_a_poisoned_entry_in_a_batch_fails_alone(
     poisoned = batch[5]
     poisoned.text += f" {POISON}"
 
-    caplog.set_level(logging.INFO, logger="monitor.pipeline")
+    caplog.set_level(logging.INFO, logger="monitor.detect.pipeline")
     result = pipeline.ingest(batch)
 
     assert "a batch of 15 article(s) raised (ValueError" in caplog.text

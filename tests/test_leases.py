@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from monitor.leases import (
+from monitor.service.leases import (
     claim_feeds,
     claim_notifications,
     ensure_feed_rows,
@@ -116,11 +116,11 @@ def test_a_source_arriving_while_another_replica_sends_is_not_lost(store):
     stores the second report. b must not fold the new source into the row a is sending (a
     sends what it read), so the new source goes out in a message of its own."""
     from monitor.config import RouteConfig
-    from monitor.notify.outbox import Sender, deliver, enqueue
-    from monitor.pipeline import Pipeline
-    from monitor.replay import read_articles
-    from monitor.rules import Matcher
-    from monitor.rules.parse import valid_rules
+    from monitor.delivery.outbox import Sender, deliver, enqueue
+    from monitor.detect.pipeline import Pipeline
+    from monitor.detect.rules import Matcher
+    from monitor.detect.rules.parse import valid_rules
+    from monitor.service.replay import read_articles
     from tests.conftest import RULES, SEED_FILES
 
     first, second = (read_articles(path)[0] for path in SEED_FILES)
@@ -156,10 +156,10 @@ def test_a_source_arriving_while_another_replica_sends_is_not_lost(store):
 
 
 def _ingest_at_the_barrier(url: str, path: str, barrier) -> None:
-    from monitor.pipeline import Pipeline
-    from monitor.replay import read_articles
-    from monitor.rules import Matcher
-    from monitor.rules.parse import valid_rules
+    from monitor.detect.pipeline import Pipeline
+    from monitor.detect.rules import Matcher
+    from monitor.detect.rules.parse import valid_rules
+    from monitor.service.replay import read_articles
     from tests.conftest import RULES
 
     store = Store(url)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.logs import MASK, redact, register_secret, setup_logging
+from monitor.service.logs import MASK, redact, register_secret, setup_logging
 
 FORMATS = ["text", "json"]
 # 2026-12-01T17:49:10.250Z
@@ -31,7 +31,7 @@ def render(**fields: object) -> str:
     """Format a hand-made record through the installed handler, so its time is fixed."""
     record = logging.makeLogRecord(
         {
-            "name": "monitor.poller",
+            "name": "monitor.ingest.poller",
             "levelno": logging.INFO,
             "levelname": "INFO",
             "msg": "fetched %d entries",
@@ -47,7 +47,7 @@ def test_text_line_has_utc_time_level_logger_message_and_context() -> None:
     capture("text")
     line = render(feed="reuters-world", rule="oil-tankers", alert=42)
     assert line == (
-        "2026-12-01T17:49:10Z INFO    monitor.poller: fetched 3 entries "
+        "2026-12-01T17:49:10Z INFO    monitor.ingest.poller: fetched 3 entries "
         "feed=reuters-world rule=oil-tankers alert=42"
     )
 
@@ -63,9 +63,9 @@ def test_text_traceback_goes_below_the_line_with_context() -> None:
     try:
         raise RuntimeError("feed timed out")
     except RuntimeError:
-        logging.getLogger("monitor.poller").exception("poll failed", extra={"feed": "ap"})
+        logging.getLogger("monitor.ingest.poller").exception("poll failed", extra={"feed": "ap"})
     first, *rest = lines(stream)
-    assert first.endswith("monitor.poller: poll failed feed=ap")
+    assert first.endswith("monitor.ingest.poller: poll failed feed=ap")
     assert rest[0] == "Traceback (most recent call last):"
     assert rest[-1] == "RuntimeError: feed timed out"
 
@@ -76,7 +76,7 @@ def test_json_line_has_the_documented_fields() -> None:
     assert data == {
         "time": "2026-12-01T17:49:10.250Z",
         "level": "INFO",
-        "logger": "monitor.poller",
+        "logger": "monitor.ingest.poller",
         "message": "fetched 3 entries",
         "feed": "reuters-world",
         "notification": 9,
@@ -89,7 +89,7 @@ def test_json_carries_the_exception_text() -> None:
     try:
         raise ValueError("bad feed")
     except ValueError:
-        logging.getLogger("monitor.poller").exception("poll failed", extra={"feed": "ap"})
+        logging.getLogger("monitor.ingest.poller").exception("poll failed", extra={"feed": "ap"})
     (line,) = lines(stream)
     data = json.loads(line)
     assert data["message"] == "poll failed" and data["feed"] == "ap"
@@ -103,7 +103,7 @@ def test_a_registered_secret_never_appears(fmt: str) -> None:
     secret = f"s3cr3t-{fmt}-hunter2"
     register_secret(secret)
     stream = capture(fmt)
-    log = logging.getLogger("monitor.notify.slack")
+    log = logging.getLogger("monitor.delivery.channels.slack")
     log.info(secret)
     log.info("posting with token %s", secret)
     log.info("posting with %r", {"token": secret})

@@ -22,10 +22,10 @@ from email.utils import format_datetime
 import brotli
 from sqlmodel import select
 
-from monitor.alerts import load_alert
+from monitor.alerting.alerts import load_alert
+from monitor.cli.feeds import feed_rows
 from monitor.config import FeedConfig, HttpConfig, RouteConfig, Settings
-from monitor.feeds.cli import feed_rows
-from monitor.service import Service
+from monitor.service.cycle import Service
 from monitor.store import Store
 from monitor.store.failures import QUARANTINE_AFTER
 from monitor.store.tables import AlertRow

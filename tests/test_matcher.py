@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.rules import Matcher, load_rules
-from monitor.rules.examples import run_examples
+from monitor.detect.rules import Matcher, load_rules
+from monitor.detect.rules.examples import run_examples
 from tests.conftest import RULES
 
 
@@ -136,7 +136,7 @@ def test_rule_examples_per_rule():
     ],
 )
 def test_shipped_lexicon_knows_north_koreas_names_in_other_scripts(text):
-    from monitor.rules.matcher import Document
+    from monitor.detect.rules.matcher import Document
 
     matcher = Matcher(SHIPPED.rules)
     found = matcher.hits(Document({"text": text}))

@@ -156,7 +156,7 @@ CREATE TABLE silences (
 CREATE INDEX ix_silences_ends ON silences (ends);
 """
 
-# The Slack channel's table (monitor/notify/slack_store.py), made on first use at f33182e.
+# The Slack channel's table (monitor/store/slack_threads.py), made on first use at f33182e.
 SLACK_DDL = """
 CREATE TABLE slack_threads (
 	channel VARCHAR NOT NULL,

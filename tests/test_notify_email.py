@@ -18,8 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from monitor.notify.base import NotifyError
-from monitor.notify.email import EmailNotifier, message_id, thread_id
+from monitor.delivery.channels.base import NotifyError
+from monitor.delivery.channels.email import EmailNotifier, message_id, thread_id
 from tests.test_notify_slack import HOSTILE, alert, citation, message
 
 USER, PASSWORD = "monitor", "s3cret-pw"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.delivery.channels.base import Message, NotifyError
+from monitor.delivery.channels.slack import SlackNotifier, escape, render
 from monitor.models import AlertView, CitationView
-from monitor.notify.base import Message, NotifyError
-from monitor.notify.slack import SlackNotifier, escape, render
-from monitor.notify.slack_store import SlackThreads
 from monitor.store import Store
+from monitor.store.slack_threads import SlackThreads
 from tests.httpserver import LocalServer, Reply, Request
 
 HOSTILE = "Ping <!channel> and <@U123>, see <https://evil|click> <script>alert(1)</script> & more"

@@ -203,7 +203,7 @@ def test_failures_are_counted_per_feed_and_per_channel(db_url):
     from prometheus_client import generate_latest
 
     from monitor.config import ChannelConfig, FeedConfig, RouteConfig
-    from monitor.service import Service
+    from monitor.service.cycle import Service
     from monitor.store import Store
     from tests.conftest import SEEDS, make_settings
 

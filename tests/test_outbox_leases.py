@@ -19,15 +19,15 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from monitor.config import RouteConfig
-from monitor.leases import claim_notifications, renew_notifications
-from monitor.metrics import Metrics
-from monitor.notify.base import Message
-from monitor.notify.outbox import Sender, deliver, enqueue
-from monitor.notify.webhook import WebhookNotifier
-from monitor.pipeline import Pipeline
-from monitor.replay import read_articles
-from monitor.rules import Matcher
-from monitor.rules.parse import valid_rules
+from monitor.delivery.channels.base import Message
+from monitor.delivery.channels.webhook import WebhookNotifier
+from monitor.delivery.outbox import Sender, deliver, enqueue
+from monitor.detect.pipeline import Pipeline
+from monitor.detect.rules import Matcher
+from monitor.detect.rules.parse import valid_rules
+from monitor.service.leases import claim_notifications, renew_notifications
+from monitor.service.metrics import Metrics
+from monitor.service.replay import read_articles
 from monitor.store import Store
 from monitor.store.tables import NotificationRow, utcnow
 from tests.conftest import RULES, SEED_FILES
@@ -118,7 +118,7 @@ def test_a_late_outcome_does_not_overwrite_the_replica_that_took_the_send_over(
 
     metrics = Metrics()
     a_channel = During(endpoints.add("/a", status=502), b_takes_over)
-    with caplog.at_level(logging.WARNING, logger="monitor.notify.outbox"):
+    with caplog.at_level(logging.WARNING, logger="monitor.delivery.outbox"):
         report = deliver(store, {"hook": a_channel}, sender=Sender("a", metrics=metrics))
 
     row = _row(store, keys["hook"])
@@ -153,7 +153,7 @@ def test_a_row_taken_over_while_it_waited_in_the_batch_is_not_sent(store, endpoi
         "one": During(endpoints.add("/one"), b_takes_over_two),
         "two": WebhookNotifier(two, timeout=5),
     }
-    with caplog.at_level(logging.WARNING, logger="monitor.notify.outbox"):
+    with caplog.at_level(logging.WARNING, logger="monitor.delivery.outbox"):
         report = deliver(store, channels, sender=Sender("a", metrics=metrics))
 
     assert endpoints.received == {"/one": [keys["one"]], "/two": [keys["two"]]}  # once each

@@ -17,9 +17,9 @@ import pytest
 from sqlmodel import select
 
 from monitor.config import ChannelConfig, DeliveryConfig, RouteConfig
-from monitor.leases import claim_notifications
-from monitor.notify.outbox import Sender, deliver
-from monitor.service import Service
+from monitor.delivery.outbox import Sender, deliver
+from monitor.service.cycle import Service
+from monitor.service.leases import claim_notifications
 from monitor.store import Store
 from monitor.store.tables import NotificationRow, utcnow
 from tests.conftest import make_settings

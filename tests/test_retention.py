@@ -11,11 +11,11 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from monitor.cli import cli
-from monitor.pipeline import Pipeline
-from monitor.replay import read_articles
-from monitor.retention import prune
-from monitor.rules import Matcher
-from monitor.rules.parse import valid_rules
+from monitor.detect.pipeline import Pipeline
+from monitor.detect.rules import Matcher
+from monitor.detect.rules.parse import valid_rules
+from monitor.service.replay import read_articles
+from monitor.service.retention import prune
 from monitor.store import Store
 from monitor.store.tables import (
     AlertRow,
@@ -31,7 +31,7 @@ from tests.daemons import filler_rss
 
 def articles():
     """The two seed reports (cited by alerts) and three unrelated ones (cited by none)."""
-    from monitor.feeds.parse import parse_feed
+    from monitor.ingest.parse import parse_feed
 
     found = [a for path in SEED_FILES for a in read_articles(path)]
     parsed = parse_feed(filler_rss(7), "https://town7.example/feed", {}, "town-7", "Town 7")

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
+from monitor.alerting.routes import channels_for
 from monitor.config import RouteConfig
 from monitor.models import AlertView
-from monitor.notify.routes import channels_for
 
 
 def alert(**kw) -> AlertView:
@@ -48,8 +48,8 @@ def test_a_channel_added_later_gets_new_stories_not_the_backlog(seed_server, db_
     import io
 
     from monitor.config import FeedConfig
-    from monitor.notify.console import ConsoleNotifier
-    from monitor.service import Service
+    from monitor.delivery.channels.console import ConsoleNotifier
+    from monitor.service.cycle import Service
     from monitor.store import Store
     from tests.conftest import make_settings
     from tests.test_seeds_end_to_end import FEEDS, alert_blocks

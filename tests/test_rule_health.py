@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import ServerConfig
-from monitor.daemon import Daemon
-from monitor.service import Service
+from monitor.service.cycle import Service
+from monitor.service.daemon import Daemon
 from tests.conftest import RULES, make_settings
 
 BROKEN = "id: broken\ntitle: Broken\nseverity: high\nmatch: {all: [no-such-list]}\n"

@@ -12,10 +12,10 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.durations import parse_duration
-from monitor.rules import Matcher, load_rules
-from monitor.rules.schema import rule_schema
-from monitor.rules.watch import RuleWatcher
+from monitor.detect.rules import Matcher, load_rules
+from monitor.detect.rules.schema import rule_schema
+from monitor.detect.rules.watch import RuleWatcher
+from monitor.util.durations import parse_duration
 from tests.conftest import ROOT, RULES, SEED_FILES
 
 RULE = """\

@@ -5,7 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.rules import load_rules
+from monitor.detect.rules import load_rules
 
 LEXICON = """\
 terms:

@@ -7,13 +7,13 @@ import json
 import re
 from datetime import timedelta
 
+from monitor.alerting.silences import add_silence
 from monitor.config import RouteConfig
-from monitor.dates import parse_date
+from monitor.delivery.channels.console import ConsoleNotifier
 from monitor.models import Article
-from monitor.notify.console import ConsoleNotifier
-from monitor.service import Service
-from monitor.silences import add_silence
+from monitor.service.cycle import Service
 from monitor.store import Store
+from monitor.util.dates import parse_date
 from tests.conftest import ROOT, SEED_FILES, make_settings
 
 LABOR, OIL = "dprk-overseas-labor", "dprk-oil-transfer"
@@ -119,7 +119,7 @@ def test_updates_none_stays_silent_but_cites(tmp_path):
     h = Harness(tmp_path, updates="none")
     h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"), seed(1, "2019-08-02T09:40:00Z", "Wire"))
     assert h.feed(third_outlet("2019-08-03T10:00:00Z")) == []
-    from monitor.alerts import list_alert_ids, load_alert
+    from monitor.alerting.alerts import list_alert_ids, load_alert
 
     with h.service.store.session() as session:
         alerts = {a.rule: a for a in (load_alert(session, i) for i in list_alert_ids(session))}

@@ -1,7 +1,7 @@
 import random
 import re
 
-from monitor.text import Sentences, phrase_tokens, tokenize
+from monitor.util.text import Sentences, phrase_tokens, tokenize
 
 
 def test_tokens_fold_case_accents_and_punctuation():

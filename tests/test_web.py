@@ -13,7 +13,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from monitor.web import HealthServer, probe
+from monitor.service.web import HealthServer, probe
 
 WAIT = 5.0  # generous upper bound for cross-thread hand-offs; never slept on
 

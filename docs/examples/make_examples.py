@@ -28,13 +28,13 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.alerts import load_alert  # noqa: E402
+from monitor.alerting.alerts import load_alert  # noqa: E402
 from monitor.config import load_settings  # noqa: E402
 from monitor.models import AlertView  # noqa: E402
-from monitor.notify.base import Message  # noqa: E402
-from monitor.notify.email import build_email, render_html  # noqa: E402
-from monitor.notify.slack import render  # noqa: E402
-from monitor.service import Service  # noqa: E402
+from monitor.delivery.channels.base import Message  # noqa: E402
+from monitor.delivery.channels.email import build_email, render_html  # noqa: E402
+from monitor.delivery.channels.slack import render  # noqa: E402
+from monitor.service.cycle import Service  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 

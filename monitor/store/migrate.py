@@ -53,7 +53,7 @@ LOCK_KEY = 0x6D6F6E69746F72
 
 # The modules that define tables (SQLModel classes with table=True). env.py imports them so
 # autogenerate sees every table; tests/test_migrations.py checks no other module defines one.
-MODEL_MODULES = ("monitor.store.tables", "monitor.notify.slack_store")
+MODEL_MODULES = ("monitor.store.tables", "monitor.store.slack_threads")
 
 _REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=\s*(.+)$", re.MULTILINE)

@@ -158,7 +158,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_silences_ends", "silences", ["ends"])
 
-    # Defined in monitor/notify/slack_store.py, not tables.py, and made on first use (or by
+    # Defined in monitor/store/slack_threads.py, not tables.py, and made on first use (or by
     # create_all once that module was imported), so an old database may lack it.
     op.create_table(
         "slack_threads",

@@ -1,0 +1,67 @@
+"""What every channel implements, so that retry and the outbox need not know Slack from SMTP.
+
+A channel receives a :class:`Message`: one story's alerts (every rule it matched) on first
+notice, the sources added since on a follow-up, or many stories in a digest. It sends it or
+raises :class:`NotifyError` saying whether a retry can help, like Alertmanager's notifiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from monitor.detect.rules.model import SEVERITIES
+from monitor.errors import DeliveryError
+from monitor.models import AlertView, CitationView
+
+
+class NotifyError(DeliveryError):
+    """A send that failed; ``retryable`` says whether trying again later can help, and
+    ``retry_after`` (seconds) is the channel's own word on when, e.g. Slack's Retry-After."""
+
+    def __init__(
+        self, message: str, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class Message:
+    """One notification to one channel, built from the store when it is due.
+
+    ``key`` is stable across retries and restarts: a channel that can drop duplicates (an
+    idempotency header, an email Message-ID) uses it. ``new_sources`` maps an alert id to the
+    ids of the citations this message reports for the first time; on a ``new`` message that is
+    every citation, on an ``update`` only the later sources.
+    """
+
+    key: str
+    channel: str
+    kind: str  # "new" | "update" | "digest"
+    story: str  # the story's id; "" for a digest spanning several stories
+    headline: str
+    alerts: list[AlertView]
+    new_sources: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        """The highest severity among the message's alerts."""
+        rank = {name: i for i, name in enumerate(SEVERITIES)}
+        return max((a.severity for a in self.alerts), key=lambda s: rank.get(s, 2), default="info")
+
+    def fresh(self, alert: AlertView) -> list[CitationView]:
+        """The citations of ``alert`` that this message reports for the first time."""
+        ids = self.new_sources.get(alert.id)
+        return alert.citations if ids is None else [c for c in alert.citations if c.id in ids]
+
+    @property
+    def thread(self) -> str:
+        """What follow-ups thread under: the story (mail References, Slack thread_ts)."""
+        return self.story
+
+
+class Notifier(Protocol):
+    def send(self, message: Message) -> None:
+        """Deliver one message or raise :class:`NotifyError`."""

@@ -1,0 +1,118 @@
+"""The compiled form of a rule: plain, frozen data that the matcher walks.
+
+Parsing (``parse.py``) turns YAML into these objects and reports every problem with its
+position; matching (``matcher.py``) only ever sees data that already passed validation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from monitor.util.yamlpos import Pos
+
+FIELDS = ("title", "text", "source")
+DEFAULT_FIELDS = frozenset({"title", "text"})
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One term: folded tokens, and whether the last token is a prefix (``sanction*``)."""
+
+    text: str
+    tokens: tuple[str, ...]
+    prefix: bool
+
+    @property
+    def key(self) -> str:
+        """The search key in the joined token stream: delimited by spaces on both sides
+        unless the phrase ends in a wildcard."""
+        body = " " + " ".join(self.tokens)
+        return body if self.prefix else body + " "
+
+
+@dataclass(frozen=True, slots=True)
+class TermList:
+    key: str  # unique across the rule set, e.g. "lexicon/dprk.yaml#dprk" or "rule:x#labor"
+    name: str
+    phrases: tuple[Phrase, ...]
+    pos: Pos
+
+
+# --- clauses ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    list_key: str
+    name: str
+    fields: frozenset[str] = DEFAULT_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    children: tuple[Clause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Any:
+    children: tuple[Clause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoneOf:
+    children: tuple[Clause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    count: int
+    children: tuple[Clause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    left: Term
+    right: Term
+    within: int
+
+
+@dataclass(frozen=True, slots=True)
+class SameSentence:
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    pattern: re.Pattern[str]
+    fields: frozenset[str] = DEFAULT_FIELDS
+
+
+Clause = Term | All | Any | NoneOf | AtLeast | Near | SameSentence | Regex
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    match: Clause
+    pos: Pos
+    version: str  # hash of the rule's content and the term lists it uses
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    examples_match: tuple[str, ...] = ()
+    examples_no_match: tuple[str, ...] = ()
+    term_lists: tuple[TermList, ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    pos: Pos
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.message}"

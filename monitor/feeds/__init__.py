@@ -1,1 +1,0 @@
-"""Getting articles in: fetch bytes (``fetch``), parse entries (``parse``), clean HTML and URLs."""

@@ -1,1 +1,0 @@
-"""Notification: routes pick channels, the outbox persists, notifiers deliver."""
