@@ -49,6 +49,19 @@ class StoreError(MonitorError, RuntimeError):
 
 
 class DeliveryError(MonitorError, RuntimeError):
-    """A channel could not be built or refused a message."""
+    """A channel could not be built or refused a message.
+
+    ``retryable`` says whether trying again later can help (a 5xx, a timeout, a missing secret
+    an operator can set) or not (a 4xx that will fail the same way); ``retry_after`` (seconds)
+    is the channel's own word on when, such as Slack's ``Retry-After``. The retry stage reads
+    only these two, so it needs no knowledge of any channel.
+    """
 
     label = "delivery"
+
+    def __init__(
+        self, message: str, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -17,12 +17,14 @@ from typing import Protocol
 
 import brotli
 
+from monitor.errors import FeedError
+
 # The most output any stage produces in one step. brotli may overshoot the limit it is given
 # (by up to about twice, at least 32 KiB), so this also bounds what a stage keeps between reads.
 STEP = 64 * 1024
 
 
-class DecodingError(ValueError):
+class DecodingError(FeedError, ValueError):
     """The body is not valid under its Content-Encoding, or the encoding is not one we read."""
 
 

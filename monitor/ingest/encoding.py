@@ -25,6 +25,8 @@ import pyexpat
 import re
 from dataclasses import dataclass, field
 
+from monitor.errors import FeedError
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -84,7 +86,7 @@ def decode(body: bytes, content_type: str = "") -> Decoded:
     return Decoded(body.decode("utf-8", "replace"), "utf-8", "undecodable bytes replaced")
 
 
-class UnsafeXMLError(ValueError):
+class UnsafeXMLError(FeedError, ValueError):
     """The document declares entities in a way that cannot be checked; it is not parsed."""
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.detect.rules.matcher import Document, Hit, Matcher, _Evaluator
+from monitor.detect.rules.evaluate import Evaluator
+from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import (
     DEFAULT_FIELDS,
     All,
@@ -18,6 +19,7 @@ from monitor.detect.rules.model import (
     SameSentence,
     Term,
 )
+from monitor.detect.rules.results import Document, Hit
 
 
 def _scope(fields: frozenset[str]) -> str:
@@ -61,7 +63,7 @@ def _found(hits: list[Hit], doc: Document, limit: int = 6) -> str:
 def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     """Lines that show, clause by clause, why ``rule`` matched the fields or did not."""
     doc = Document(fields)
-    evaluator = _Evaluator(doc, Matcher([rule]).hits(doc))
+    evaluator = Evaluator(doc, Matcher([rule]).hits(doc))
     verdict = "MATCHES" if evaluator.holds(rule.match) else "does not match"
     lines = [f"{rule.id} {verdict}"]
 

@@ -1,0 +1,198 @@
+"""Deciding a candidate rule on one article, and quoting the sentences that show why.
+
+The matcher hands over every term hit it found; most candidate rules fail, so evidence (and the
+sentences quoted in an alert) is only gathered for the rules that hold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from monitor.detect.rules.model import (
+    All,
+    Any,
+    AtLeast,
+    Clause,
+    Near,
+    NoneOf,
+    Regex,
+    Rule,
+    SameSentence,
+    Term,
+)
+from monitor.detect.rules.results import MAX_SENTENCES, Document, Hit, Match, MatchedSentence
+
+
+def evaluate_rule(rule: Rule, evaluator: Evaluator) -> Match | None:
+    doc = evaluator.doc
+    if not evaluator.holds(rule.match):
+        return None
+    parts = _citation_parts(rule.match, evaluator)
+    groups = [[doc.resolve(h) for h in evaluator.evidence(p)] for p in parts]
+    hits = _unique(doc.resolve(h) for h in evaluator.evidence(rule.match))
+    return Match(rule, _citation_sentences(doc, groups), tuple(hits))
+
+
+def _citation_parts(clause: Clause, evaluator: Evaluator) -> tuple[Clause, ...]:
+    """The clauses whose evidence should meet in a quoted sentence: the parts of an ``all``,
+    or of the first alternative that held in an ``any``."""
+    if isinstance(clause, All):
+        return clause.children
+    if isinstance(clause, Any | AtLeast):
+        for child in clause.children:
+            if evaluator.holds(child):
+                return _citation_parts(child, evaluator)
+    return (clause,)
+
+
+class Evaluator:
+    """Decides whether clauses hold (short-circuiting) and, for rules that hold, gathers the
+    hits that show why. Most candidate rules fail, so evidence is only built on demand."""
+
+    def __init__(self, doc: Document, found: dict[str, list[Hit]]) -> None:
+        self.doc = doc
+        self.found = found
+        self._holds: dict[int, bool] = {}
+        self._pairs: dict[int, list[Hit]] = {}
+        self._scoped: dict[tuple[str, frozenset[str]], list[Hit]] = {}
+
+    def term_hits(self, term: Term) -> list[Hit]:
+        hits = self.found.get(term.list_key)
+        if not hits:
+            return []
+        key = (term.list_key, term.fields)
+        scoped = self._scoped.get(key)
+        if scoped is None:
+            scoped = self._scoped[key] = [h for h in hits if h.field in term.fields]
+        return scoped
+
+    def holds(self, node: Clause) -> bool:
+        key = id(node)
+        cached = self._holds.get(key)
+        if cached is None:
+            cached = self._holds[key] = self._decide(node)
+        return cached
+
+    def _decide(self, node: Clause) -> bool:
+        if isinstance(node, Term):
+            return bool(self.term_hits(node))
+        if isinstance(node, All):
+            return all(self.holds(c) for c in node.children)
+        if isinstance(node, Any):
+            return any(self.holds(c) for c in node.children)
+        if isinstance(node, NoneOf):
+            return not any(self.holds(c) for c in node.children)
+        if isinstance(node, AtLeast):
+            count = 0
+            for child in node.children:
+                count += self.holds(child)
+                if count >= node.count:
+                    return True
+            return False
+        return bool(self._paired(node))
+
+    def evidence(self, node: Clause) -> list[Hit]:
+        """The hits that make a holding clause hold (empty for a clause that does not)."""
+        if not self.holds(node) or isinstance(node, NoneOf):
+            return []
+        if isinstance(node, Term):
+            return self.term_hits(node)
+        if isinstance(node, All | Any | AtLeast):
+            return [h for c in node.children for h in self.evidence(c)]
+        return self._paired(node)
+
+    def _paired(self, node: Near | SameSentence | Regex) -> list[Hit]:
+        key = id(node)
+        if key not in self._pairs:
+            if isinstance(node, Near):
+                self._pairs[key] = self._near(node)
+            elif isinstance(node, SameSentence):
+                self._pairs[key] = self._same_sentence(node)
+            else:
+                self._pairs[key] = self._regex(node)
+        return self._pairs[key]
+
+    def _words(self, hit: Hit) -> tuple[int, int]:
+        stream = self.doc.stream(hit.field)
+        return stream.token_at(hit.at), stream.token_at(hit.stop - 1)
+
+    def _near(self, node: Near) -> list[Hit]:
+        evidence: list[Hit] = []
+        rights = [(h, self._words(h)) for h in self.term_hits(node.right)]
+        if not rights:
+            return evidence
+        for a in self.term_hits(node.left):
+            a_first, a_last = self._words(a)
+            for b, (b_first, b_last) in rights:
+                if a.field != b.field:
+                    continue
+                gap = max(b_first - a_last, a_first - b_last) - 1
+                if gap <= node.within:
+                    evidence += (a, b)
+        return evidence
+
+    def _same_sentence(self, node: SameSentence) -> list[Hit]:
+        per_term = [self.term_hits(t) for t in node.terms]
+        if not all(per_term):
+            return []
+        per_sentence: dict[tuple[str, int], list[list[Hit]]] = defaultdict(
+            lambda: [[] for _ in node.terms]
+        )
+        for i, hits in enumerate(per_term):
+            for hit in hits:
+                index = self.doc.sentences(hit.field).index_of(self.doc.resolve(hit).start)
+                per_sentence[(hit.field, index)][i].append(hit)
+        return [h for groups in per_sentence.values() if all(groups) for g in groups for h in g]
+
+    def _regex(self, node: Regex) -> list[Hit]:
+        evidence = []
+        for name in node.fields:
+            text = self.doc.fields.get(name, "")
+            for m in node.pattern.finditer(text):
+                if m.end() > m.start():
+                    evidence.append(Hit("regex", m.group(), name, -1, -1, m.start(), m.end()))
+        return evidence
+
+
+def _unique(hits: Iterable[Hit]) -> list[Hit]:
+    return sorted(set(hits), key=lambda h: (h.field, h.start, h.end, h.list_key))
+
+
+def _citation_sentences(doc: Document, groups: list[list[Hit]]) -> tuple[MatchedSentence, ...]:
+    """The sentences that carry the most of the rule's clauses at once.
+
+    A rule like "North Korea + new workers" has evidence for its first clause in nearly every
+    sentence; the sentences worth quoting are those where the clauses meet.
+    """
+    coverage: dict[tuple[str, int], set[int]] = defaultdict(set)
+    hits_in: dict[tuple[str, int], list[Hit]] = defaultdict(list)
+    for g, hits in enumerate(groups):
+        for hit in hits:
+            where = (hit.field, doc.sentences(hit.field).index_of(hit.start))
+            coverage[where].add(g)
+            hits_in[where].append(hit)
+    if not coverage:
+        return ()
+    best = max(len(v) for v in coverage.values())
+    order = {"title": 0, "text": 1, "source": 2}
+    chosen = sorted(
+        (w for w, v in coverage.items() if len(v) == best), key=lambda w: (order.get(w[0], 3), w[1])
+    )[:MAX_SENTENCES]
+    out = []
+    for name, index in chosen:
+        sentences = doc.sentences(name)
+        start, end = sentences.spans[index]
+        marks = _merge((h.start - start, h.end - start) for h in hits_in[(name, index)])
+        out.append(MatchedSentence(name, sentences.sentence(index), start, end, marks))
+    return tuple(out)
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return tuple(merged)
