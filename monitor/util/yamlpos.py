@@ -119,3 +119,21 @@ def pos_of(container: Any, key: Any = None, *, fallback: Pos) -> Pos:
             return container.item_pos[key]
         return container.pos
     return fallback
+
+
+def pos_at(root: Any, path: tuple[Any, ...], *, key: bool = False, fallback: Pos) -> Pos:
+    """Position of the node a path leads to, such as the ``loc`` of a pydantic error.
+
+    Steps that name no key or item of the node reached are skipped (validators add such
+    labels, e.g. the tag of a union member), and a path that leads nowhere stops at the deepest
+    node found: a missing key is reported at its mapping. With ``key``, the position is that of
+    the last mapping key on the way, for messages about a key rather than its value.
+    """
+    node, pos, key_pos = root, pos_of(root, fallback=fallback), None
+    for step in path:
+        if isinstance(node, PosDict) and not isinstance(step, bool) and step in node:
+            key_pos, pos = node.key_pos[step], node.value_pos[step]
+            node = node[step]
+        elif isinstance(node, PosList) and isinstance(step, int) and 0 <= step < len(node):
+            pos, node = node.item_pos[step], node[step]
+    return (key_pos or pos) if key else pos

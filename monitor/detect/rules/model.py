@@ -1,7 +1,8 @@
 """The compiled form of a rule: plain, frozen data that the matcher walks.
 
-Parsing (``parse.py``) turns YAML into these objects and reports every problem with its
-position; matching (``matcher.py``) only ever sees data that already passed validation.
+Loading (``parse.py``) validates rule files against the format (``format.py``) and reports
+every problem with its position; only a rule with none is compiled (``compile.py``) into these
+objects, so matching (``matcher.py``) only ever sees data that already passed validation.
 """
 
 from __future__ import annotations
