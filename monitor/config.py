@@ -16,7 +16,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -30,6 +29,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 
 from monitor import __version__
+from monitor.delivery.channels.config import ChannelConfig
 from monitor.errors import ConfigError
 from monitor.ingest.urls import redact_url
 from monitor.service.logs import register_secret
@@ -65,109 +65,6 @@ class FeedConfig(BaseModel):
     @property
     def location(self) -> str:
         return self.url or str(self.path)
-
-
-_SECRETS = ("webhook_url", "token", "password", "secret")
-_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
-    "slack": (("webhook_url", "token"),),
-    "email": (("host",), ("sender",), ("recipients",)),
-    "webhook": (("url",),),
-}
-
-
-class ChannelConfig(BaseModel):
-    """A named channel: ``type`` picks the notifier, the other keys configure it.
-
-    One flat model rather than a union so the YAML reads the same for every type and a mistake
-    names the key. Secrets (``webhook_url``, ``token``, ``password``, ``secret``) are given
-    inline, or as ``<name>_env`` (an environment variable) or ``<name>_file`` (a file, e.g. a
-    mounted Docker/Kubernetes secret). :meth:`resolve_secret` reads them only when the channel
-    is built, so a command that sends nothing needs none; their values never appear in a repr.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    type: Literal["console", "slack", "email", "webhook"] = "console"
-    timeout: float = Field(default=10.0, gt=0, description="seconds for one send")
-    # slack: incoming webhook (webhook_url) or bot token (token + channel)
-    webhook_url: SecretStr | None = None
-    webhook_url_env: str | None = None
-    webhook_url_file: Path | None = None
-    token: SecretStr | None = None
-    token_env: str | None = None
-    token_file: Path | None = None
-    channel: str | None = None  # Slack channel id or name, bot mode
-    api_base: str = "https://slack.com/api"
-    # email
-    host: str | None = None
-    port: int | None = None  # default: 587 starttls, 465 tls, 25 plain
-    security: Literal["starttls", "tls", "plain"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    password_env: str | None = None
-    password_file: Path | None = None
-    sender: str | None = None
-    recipients: list[str] = Field(default_factory=list)
-    ca_file: Path | None = None  # extra CA for a private SMTP server's certificate
-    # webhook
-    url: str | None = None
-    secret: SecretStr | None = None
-    secret_env: str | None = None
-    secret_file: Path | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> ChannelConfig:
-        for name in _SECRETS:
-            given = [k for k in (name, f"{name}_env", f"{name}_file") if getattr(self, k)]
-            if len(given) > 1:
-                raise ValueError(f"give only one of {', '.join(given)}")
-        for options in _REQUIRED.get(self.type, ()):
-            if not any(self._has(k) for k in options):
-                raise ValueError(
-                    f"a {self.type} channel needs {' or '.join(repr(k) for k in options)}"
-                )
-        if self.type == "slack" and self._has("token") and not self.channel:
-            raise ValueError("a slack channel with a bot token needs 'channel:'")
-        if self.type == "webhook" and not str(self.url).startswith(("http://", "https://")):
-            raise ValueError("webhook url must start with http:// or https://")
-        return self
-
-    def _has(self, key: str) -> bool:
-        if key in _SECRETS:
-            return any(getattr(self, k) for k in (key, f"{key}_env", f"{key}_file"))
-        return bool(getattr(self, key))
-
-    def resolve_secret(self, name: str) -> str | None:
-        """The secret ``name`` from the config, its ``_env`` variable or its ``_file``.
-
-        Raises :class:`ValueError` naming the variable or file (never a value) when it is
-        missing or empty.
-        """
-        found = self._read_secret(name)
-        if found:
-            register_secret(found)  # from here on, a log line that holds it is masked
-        return found
-
-    def _read_secret(self, name: str) -> str | None:
-        value: SecretStr | None = getattr(self, name)
-        if value is not None:
-            return value.get_secret_value()
-        env: str | None = getattr(self, f"{name}_env")
-        if env:
-            found = os.environ.get(env, "").strip()
-            if not found:
-                raise ValueError(f"{name}_env: environment variable {env} is not set or empty")
-            return found
-        path: Path | None = getattr(self, f"{name}_file")
-        if path:
-            try:
-                found = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"{name}_file: cannot read {path}: {exc.strerror}") from None
-            if not found:
-                raise ValueError(f"{name}_file: {path} is empty")
-            return found
-        return None
 
 
 def _seconds(value: Any) -> float:

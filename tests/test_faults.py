@@ -22,13 +22,14 @@ from monitor.cli import cli
 from monitor.config import FeedConfig, ReplicaConfig
 from monitor.detect.pipeline import Pipeline
 from monitor.ingest.health import open_alert
-from monitor.ingest.poller import MAX_BACKOFF, Poller, backoff
+from monitor.ingest.poller import Poller
+from monitor.ingest.schedule import MAX_BACKOFF, backoff
 from monitor.models import Article
 from monitor.service import replicas
-from monitor.service.leases import claim_feeds, ensure_feed_rows
 from monitor.service.replay import read_articles
 from monitor.store import Store
 from monitor.store.failures import QUARANTINE_AFTER
+from monitor.store.feeds import claim_feeds, ensure_feed_rows
 from monitor.store.tables import (
     AlertRow,
     ArticleFailureRow,
@@ -255,7 +256,7 @@ def test_a_late_record_of_a_feed_taken_over_is_dropped(db_url, caplog):
             session.execute(update(FeedState).values(lease_until=now - timedelta(seconds=1)))
             session.commit()
         assert claim_feeds(store, ["wire"], "replica-b", now, timedelta(seconds=60)).names
-        from monitor.ingest.poller import PollOutcome
+        from monitor.ingest.outcome import PollOutcome
 
         kept = poller.record(PollOutcome(feed=feed, error="HTTP 404"), 0, owner="replica-a")
 

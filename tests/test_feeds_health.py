@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from monitor.alerting.health import RULE_ID
 from monitor.config import FeedConfig, HttpConfig
-from monitor.ingest.health import RULE_ID
+from monitor.ingest.health import open_alert
 from monitor.ingest.poller import Poller
+from monitor.service.metrics import Metrics
 from monitor.store import Store
 from monitor.store.tables import AlertRow, FeedState, utcnow
 from tests.conftest import ConsoleCapture, make_settings
@@ -192,4 +194,37 @@ def test_an_old_store_gets_the_new_feed_columns(tmp_path):
         state = session.exec(select(FeedState)).one()
     assert state.items_seen == 7 and state.origin == "config" and state.full_text is True
     assert state.overflows == 0 and state.health_alert == ""
+    store.close()
+
+
+def test_a_health_alert_is_counted_as_an_alert_once_it_is_stored(db_url):
+    """A feed's health alert is counted with the rules' alerts (``monitor_alerts_total``,
+    rule ``feed-health``) when it is created and committed; a later episode revises it, and
+    is not a new alert."""
+    metrics = Metrics()
+
+    def counted() -> float:
+        value = metrics.registry.get_sample_value("monitor_alerts_total", {"rule": RULE_ID})
+        return value or 0.0
+
+    store = Store(db_url)
+    with store.session() as session:
+        state = FeedState(name="wire", url="https://wire.example/feed", last_error="HTTP 500")
+        session.add(state)
+        alert_id = open_alert(session, state, "failing for 2 hours", utcnow(), metrics)
+        assert counted() == 0  # not before the commit
+        session.commit()
+    assert counted() == 1 and state.health_alert == alert_id
+    with store.session() as session:
+        state = session.exec(select(FeedState)).one()
+        open_alert(session, state, "failing for 9 hours", utcnow(), metrics)
+        session.commit()
+        alert = session.exec(select(AlertRow)).one()
+    assert counted() == 1 and alert.revision == 2
+    with store.session() as session:
+        other = FeedState(name="other", url="https://other.example/feed")
+        session.add(other)
+        open_alert(session, other, "failing for 2 hours", utcnow(), metrics)
+        session.rollback()  # never stored: never counted
+    assert counted() == 1
     store.close()

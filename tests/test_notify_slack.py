@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from monitor.delivery.channels.base import Message, NotifyError
-from monitor.delivery.channels.slack import SlackNotifier, escape, render
+from monitor.delivery.channels.slack import SlackNotifier
+from monitor.delivery.channels.slack.render import escape, render
 from monitor.models import AlertView, CitationView
 from monitor.store import Store
 from monitor.store.slack_threads import SlackThreads

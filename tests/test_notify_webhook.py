@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from monitor.delivery.channels.base import NotifyError
-from monitor.delivery.channels.webhook import TIMESTAMPED_HEADER, WebhookNotifier, verify_signature
+from monitor.delivery.channels.webhook import WebhookNotifier
+from monitor.delivery.channels.webhook.signature import TIMESTAMPED_HEADER, verify_signature
 from tests.httpserver import LocalServer, Reply
 from tests.test_notify_slack import HOSTILE, alert, citation, message
 

@@ -18,17 +18,18 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from monitor.alerting.notify import enqueue
 from monitor.config import RouteConfig
 from monitor.delivery.channels.base import Message
 from monitor.delivery.channels.webhook import WebhookNotifier
-from monitor.delivery.outbox import Sender, deliver, enqueue
+from monitor.delivery.outbox import Sender, deliver
 from monitor.detect.pipeline import Pipeline
 from monitor.detect.rules import Matcher
 from monitor.detect.rules.parse import valid_rules
-from monitor.service.leases import claim_notifications, renew_notifications
 from monitor.service.metrics import Metrics
 from monitor.service.replay import read_articles
 from monitor.store import Store
+from monitor.store.notifications import claim_notifications, renew_notifications
 from monitor.store.tables import NotificationRow, utcnow
 from tests.conftest import RULES, SEED_FILES
 from tests.httpserver import LocalServer, Reply, Request

@@ -19,8 +19,8 @@ from sqlmodel import select
 from monitor.config import ChannelConfig, DeliveryConfig, RouteConfig
 from monitor.delivery.outbox import Sender, deliver
 from monitor.service.cycle import Service
-from monitor.service.leases import claim_notifications
 from monitor.store import Store
+from monitor.store.notifications import claim_notifications
 from monitor.store.tables import NotificationRow, utcnow
 from tests.conftest import make_settings
 from tests.httpserver import LocalServer, Reply, Request

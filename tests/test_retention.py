@@ -3,6 +3,7 @@ sources, and a pruned item that a feed still lists does not come back as news.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,12 +12,13 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from monitor.cli import cli
-from monitor.detect.pipeline import Pipeline
+from monitor.detect.pipeline import Pipeline, content_hash
 from monitor.detect.rules import Matcher
 from monitor.detect.rules.parse import valid_rules
 from monitor.service.replay import read_articles
 from monitor.service.retention import prune
 from monitor.store import Store
+from monitor.store.articles import known_articles
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
@@ -113,3 +115,20 @@ def test_the_daemon_prunes_on_its_own_schedule(aged_store, db_url, tmp_path):
     store = Store(db_url)
     assert count(store, ArticleRow) == 2 + 8  # the cited pair, and the seed feeds' 8 new items
     store.close()
+
+
+def test_the_poller_and_the_pipeline_know_a_pruned_item_by_the_same_rule(aged_store):
+    """``known_articles`` is the one answer to "do we know this article": stored or pruned,
+    by guid within its feed, by canonical URL, or (given the hashes) by its words."""
+    listed = articles()
+    prune(aged_store, timedelta(days=90))
+    keyed = [a for a in listed if a.external_id or a.canonical_url]
+    assert len(keyed) == len(listed)
+    with aged_store.session() as session:
+        known = known_articles(session, listed)  # as the poller asks: no hashes
+        assert all(known.knows(a) for a in listed)
+        stranger = replace(listed[-1], feed="another-feed", canonical_url="")
+        assert not known_articles(session, [stranger]).knows(stranger)  # a guid is per feed
+        words = replace(stranger, external_id="")
+        digest = content_hash(words.title, words.text)
+        assert known_articles(session, [words], [digest]).knows(words, digest)

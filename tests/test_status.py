@@ -8,8 +8,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.service.leases import claim_feeds, ensure_feed_rows
 from monitor.store import Store
+from monitor.store.feeds import claim_feeds, ensure_feed_rows
 from monitor.store.tables import NotificationRow, ReplicaRow, utcnow
 
 

@@ -119,7 +119,8 @@ def test_updates_none_stays_silent_but_cites(tmp_path):
     h = Harness(tmp_path, updates="none")
     h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"), seed(1, "2019-08-02T09:40:00Z", "Wire"))
     assert h.feed(third_outlet("2019-08-03T10:00:00Z")) == []
-    from monitor.alerting.alerts import list_alert_ids, load_alert
+    from monitor.alerting.alerts import load_alert
+    from monitor.store.alerts import list_alert_ids
 
     with h.service.store.session() as session:
         alerts = {a.rule: a for a in (load_alert(session, i) for i in list_alert_ids(session))}

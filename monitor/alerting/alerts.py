@@ -3,75 +3,62 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor.detect.rules import Match
 from monitor.detect.stories import StoredArticle
 from monitor.models import AlertView, CitationView
-from monitor.store.tables import AlertRow, ArticleRow, CitationRow, StoryRow, utcnow
+from monitor.store.alerts import AlertSpec, cite, stored_alert
+from monitor.store.tables import utcnow
 
 
 def alert_id_for(rule_id: str, story_id: str) -> str:
     return "al-" + hashlib.sha1(f"{rule_id}\n{story_id}".encode()).hexdigest()[:10]
 
 
-def record_match(session: Session, article: StoredArticle, match: Match) -> str | None:
-    """Create the alert or add the article to it; the alert id if anything changed."""
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """An alert that was created or revised in the open transaction."""
+
+    alert_id: str
+    revision: int
+
+    @property
+    def created(self) -> bool:
+        return self.revision == 1
+
+
+def record_match(session: Session, article: StoredArticle, match: Match) -> AlertChange | None:
+    """Create the alert or add the article to it; None if the alert cited it already."""
     assert article.id is not None and article.story_id is not None
     rule = match.rule
-    alert_id = alert_id_for(rule.id, article.story_id)
-    alert = session.get(AlertRow, alert_id)
-    if alert is None:
-        alert = AlertRow(
-            id=alert_id,
-            rule_id=rule.id,
-            story_id=article.story_id,
-            title=rule.title,
-            severity=rule.severity,
-            tags=list(rule.tags),
-            labels=dict(rule.labels),
-            rule_version=rule.version,
-            revision=0,
-        )
-    else:
-        cited = session.exec(
-            select(CitationRow.id).where(
-                CitationRow.alert_id == alert_id, CitationRow.article_id == article.id
-            )
-        ).first()
-        if cited is not None:
-            return None
-    alert.revision += 1
-    alert.updated = utcnow()
-    alert.rule_version = rule.version
-    session.add(alert)
-    session.add(
-        CitationRow(
-            alert_id=alert_id,
-            article_id=article.id,
-            rule_version=rule.version,
-            sentences=[
-                {"field": s.field, "text": s.text, "marks": [list(m) for m in s.marks]}
-                for s in match.sentences
-            ],
-        )
+    spec = AlertSpec(
+        id=alert_id_for(rule.id, article.story_id),
+        rule_id=rule.id,
+        story_id=article.story_id,
+        title=rule.title,
+        severity=rule.severity,
+        rule_version=rule.version,
+        tags=tuple(rule.tags),
+        labels=dict(rule.labels),
     )
-    return alert_id
+    sentences = [
+        {"field": s.field, "text": s.text, "marks": [list(m) for m in s.marks]}
+        for s in match.sentences
+    ]
+    revision = cite(session, spec, article.id, sentences, utcnow())
+    return None if revision is None else AlertChange(spec.id, revision)
 
 
 def load_alert(session: Session, alert_id: str) -> AlertView | None:
-    alert = session.get(AlertRow, alert_id)
-    if alert is None:
+    """The alert as channels and the command line show it; citations are numbered in the
+    order they arrived, and listed in the order their articles are dated."""
+    stored = stored_alert(session, alert_id)
+    if stored is None:
         return None
-    story = session.get(StoryRow, alert.story_id)
-    rows = session.exec(
-        select(CitationRow, ArticleRow)
-        .where(CitationRow.alert_id == alert_id, CitationRow.article_id == ArticleRow.id)
-        .order_by(ArticleRow.dated, ArticleRow.id)
-    ).all()
+    alert, rows = stored.alert, stored.citations
     arrival = {cid: n for n, cid in enumerate(sorted(c.id for c, _ in rows), 1)}
     return AlertView(
         id=alert.id,
@@ -81,7 +68,7 @@ def load_alert(session: Session, alert_id: str) -> AlertView | None:
         tags=list(alert.tags or []),
         labels=dict(alert.labels or {}),
         story=alert.story_id,
-        headline=story.headline if story else "",
+        headline=stored.headline,
         rule_version=alert.rule_version,
         revision=alert.revision,
         created=alert.created,
@@ -101,29 +88,3 @@ def load_alert(session: Session, alert_id: str) -> AlertView | None:
             for citation, article in rows
         ],
     )
-
-
-def list_alert_ids(
-    session: Session,
-    rules: Sequence[str] = (),
-    severities: Sequence[str] = (),
-    stories: Sequence[str] = (),
-    since: datetime | None = None,
-    limit: int | None = None,
-) -> list[str]:
-    """Alert ids, oldest first; with ``limit``, the newest ``limit`` of them (still oldest
-    first, so the latest is the last line an analyst reads). ``since`` is on the last change,
-    since an alert that gained a source yesterday is news yesterday."""
-    query = select(AlertRow.id)
-    if rules:
-        query = query.where(col(AlertRow.rule_id).in_(rules))
-    if severities:
-        query = query.where(col(AlertRow.severity).in_(severities))
-    if stories:
-        query = query.where(col(AlertRow.story_id).in_(stories))
-    if since is not None:
-        query = query.where(AlertRow.updated >= since)
-    newest = query.order_by(col(AlertRow.created).desc(), col(AlertRow.id).desc())
-    if limit is not None:
-        newest = newest.limit(limit)
-    return list(reversed(session.exec(newest).all()))

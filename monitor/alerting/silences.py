@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from monitor.models import AlertView
+from monitor.store import silences as stored
 from monitor.store.tables import SilenceRow, utcnow
 from monitor.util.dates import as_utc
 
@@ -25,15 +26,12 @@ def add_silence(
 ) -> SilenceRow:
     if not (rule or story or match):
         raise ValueError("a silence needs --rule, --story or --match")
-    row = SilenceRow(rule=rule, story=story, match=match, reason=reason, ends=utcnow() + duration)
-    session.add(row)
-    return row
+    return stored.add_silence(session, rule, story, match, reason, ends=utcnow() + duration)
 
 
 def active_silences(session: Session, now: datetime | None = None) -> list[SilenceRow]:
     now = now or utcnow()
-    rows = session.exec(select(SilenceRow).where(SilenceRow.expired == False)).all()  # noqa: E712
-    return [row for row in rows if as_utc(row.ends) > now]
+    return [row for row in stored.unexpired_silences(session) if as_utc(row.ends) > now]
 
 
 def silenced_by(silences: list[SilenceRow], alert: AlertView) -> SilenceRow | None:

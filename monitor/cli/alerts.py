@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
-from monitor.alerting.alerts import list_alert_ids, load_alert
+from monitor.alerting.alerts import load_alert
 from monitor.cli.context import Context
-from monitor.delivery.outbox import deliveries
 from monitor.delivery.render import alert_text
 from monitor.detect.rules.model import SEVERITIES
 from monitor.store import Store
+from monitor.store.alerts import list_alert_ids
+from monitor.store.notifications import deliveries
 from monitor.store.tables import utcnow
 from monitor.util.durations import parse_duration
 

@@ -9,34 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
-from monitor.config import ChannelConfig, Settings
-from monitor.delivery.channels.base import Message, Notifier, NotifyError
+from monitor.config import Settings
+from monitor.delivery.channels.base import Message, NotifyError
+from monitor.delivery.channels.build import BrokenChannel, build_channel
 from monitor.models import AlertView, CitationView
 
 
 def _settings(obj: Any) -> Settings:
     """The settings of the ``monitor`` context object (``monitor.cli.app.Context``)."""
     return obj.settings
-
-
-def describe(config: ChannelConfig) -> str:
-    """Where a channel sends, with no secret in it."""
-    if config.type == "slack":
-        if config.token or config.token_env or config.token_file:
-            return f"slack bot, channel {config.channel} via {config.api_base}"
-        return "slack incoming webhook"
-    if config.type == "email":
-        port = f":{config.port}" if config.port else ""
-        to = ", ".join(config.recipients)
-        return f"email {config.security}://{config.host}{port} to {to}"
-    if config.type == "webhook":
-        parts = urlsplit(config.url or "")
-        return f"webhook {parts.scheme}://{parts.netloc}/…"  # a path may hold a token
-    return config.type
 
 
 def test_message(name: str, now: datetime | None = None) -> Message:
@@ -79,16 +63,6 @@ def test_message(name: str, now: datetime | None = None) -> Message:
     )
 
 
-def notifier_for(name: str, config: ChannelConfig) -> Notifier:
-    if config.type == "console":
-        from monitor.delivery.channels.console import ConsoleNotifier
-
-        return ConsoleNotifier()
-    from monitor.delivery.channels.build import build_channel
-
-    return build_channel(name, config)
-
-
 @click.group()
 def channels() -> None:
     """Notification channels: list them, test one."""
@@ -99,7 +73,7 @@ def channels() -> None:
 def channels_list(obj: Any) -> None:
     """Each configured channel and where it sends (secrets are never shown)."""
     for name, config in _settings(obj).channels.items():
-        click.echo(f"{name}\t{describe(config)}")
+        click.echo(f"{name}\t{config.describe()}")
 
 
 @channels.command("test")
@@ -117,12 +91,11 @@ def channels_test(obj: Any, name: str) -> None:
     if config is None:
         known = ", ".join(sorted(configured)) or "none"
         raise click.ClickException(f"no channel named {name!r} (channels: {known})")
-    notifier = notifier_for(name, config)
-    from monitor.delivery.channels.build import BrokenChannel
+    notifier = build_channel(name, config)
 
     if isinstance(notifier, BrokenChannel):  # a missing secret: no retry sends anything
         raise click.ClickException(
-            f"channel {name!r} ({describe(config)}): FAILED (not usable, fix the config or "
+            f"channel {name!r} ({config.describe()}): FAILED (not usable, fix the config or "
             f"provide the secret): {notifier.reason}"
         )
     try:
@@ -131,10 +104,10 @@ def channels_test(obj: Any, name: str) -> None:
         kind = "temporary, a retry may succeed" if exc.retryable else "permanent, fix the config"
         wait = f"; retry after {exc.retry_after:g} s" if exc.retry_after is not None else ""
         raise click.ClickException(
-            f"channel {name!r} ({describe(config)}): FAILED ({kind}{wait}):\n  {exc}"
+            f"channel {name!r} ({config.describe()}): FAILED ({kind}{wait}):\n  {exc}"
         ) from None
     finally:
         close = getattr(notifier, "close", None)
         if callable(close):
             close()
-    click.echo(f"channel {name!r} ({describe(config)}): test message sent")
+    click.echo(f"channel {name!r} ({config.describe()}): test message sent")

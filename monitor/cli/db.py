@@ -15,11 +15,9 @@ from typing import Any
 
 import click
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.errors import StoreError
-from monitor.store import migrate
-from monitor.store.db import open_engine, shown_url, store_problem
+from monitor.store import migrate, schema
+from monitor.store.db import open_engine, opening
 
 DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
 
@@ -33,18 +31,13 @@ def store_url(obj: Any, db: str | None) -> str:
 def engine_for(obj: Any, db: str | None) -> Iterator[Engine]:
     """An engine that has not migrated anything (a Store would have, on opening).
 
-    Migration and database errors become one-line command errors, not tracebacks.
+    What the database refuses is a StoreError naming the store, as when a Store opens.
     """
     url = store_url(obj, db)
     engine = open_engine(url)
     try:
-        yield engine
-    except migrate.MigrationError as exc:
-        raise click.ClickException(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise StoreError(
-            f"cannot open the store at {shown_url(url)}: {store_problem(exc)}"
-        ) from None
+        with opening(url):
+            yield engine
     finally:
         engine.dispose()
 
@@ -79,11 +72,11 @@ def db_upgrade(obj: Any, db: str | None) -> None:
     """
     with engine_for(obj, db) as engine, quiet_migrations():
         applied = migrate.upgrade(engine)
-        if not applied:
-            click.echo(f"already at {migrate.head()}")
-            return
-        for revision in applied:
-            click.echo(f"applied {revision}: {migrate.describe(revision)}")
+    if not applied:
+        click.echo(f"already at {schema.head()}")
+        return
+    for revision in applied:
+        click.echo(f"applied {revision}: {schema.describe(revision)}")
 
 
 @db.command("current")
@@ -96,8 +89,8 @@ def db_current(obj: Any, db: str | None) -> None:
     there, and so does opening it from any other command.
     """
     with engine_for(obj, db) as engine:
-        revision = migrate.current(engine)
-    head = migrate.head()
+        revision = schema.current(engine)
+    head = schema.head()
     if revision == head:
         click.echo(f"{revision} (head)")
     elif revision is None:

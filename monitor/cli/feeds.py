@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
-from sqlmodel import select
 
 from monitor.config import FeedConfig, Settings
 from monitor.ingest.opml import OPMLError, Subscription, export_opml, parse_opml
@@ -25,6 +24,7 @@ from monitor.service.logs import redact
 from monitor.store import Store
 from monitor.store.failures import failures_by_feed
 from monitor.store.failures import release as release_failures
+from monitor.store.feeds import all_states
 from monitor.store.tables import FeedState
 
 DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
@@ -52,7 +52,7 @@ def feed_rows(settings: Settings, store: Store, reveal: bool = False) -> list[di
     imported again, needs them whole)."""
     show = (lambda url: url) if reveal else redact_url
     with store.session() as session:
-        states = {s.name: s for s in session.exec(select(FeedState)).all()}
+        states = {s.name: s for s in all_states(session)}
         failures = failures_by_feed(session)
     config_names = {f.name for f in settings.feeds}
     rows = []

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from monitor.alerting.health import RULE_ID as HEALTH_RULE
 from monitor.alerting.silences import active_silences, add_silence
 from monitor.cli.context import Context
 from monitor.detect.rules.parse import RulesError, did_you_mean, valid_rules
-from monitor.ingest.health import RULE_ID as HEALTH_RULE
 from monitor.store import Store
-from monitor.store.tables import SilenceRow
+from monitor.store.silences import expire_silence
 from monitor.util.durations import parse_duration
 
 
@@ -94,11 +94,8 @@ def silence_expire(ctx: Context, silence_id: int, db: str | None) -> None:
     store = Store(db or ctx.settings.database_url, create=False)
     try:
         with store.session() as session:
-            row = session.get(SilenceRow, silence_id)
-            if row is None:
+            if not expire_silence(session, silence_id):
                 raise click.ClickException(f"no silence with id {silence_id}")
-            row.expired = True
-            session.add(row)
             session.commit()
             click.echo(f"silence {silence_id} expired")
     finally:

@@ -1,15 +1,9 @@
-"""Alerts as plain text for people: the console, `alerts list`, the text part of emails."""
+"""An alert as plain text for people: the console, ``alerts list``, ``replay``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from monitor.delivery.channels.base import Message
+from monitor.delivery.channels.markup import when
 from monitor.models import AlertView, CitationView
-
-
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "date unknown"
 
 
 def _citation_lines(n: int, citation: CitationView) -> list[str]:
@@ -40,16 +34,3 @@ def alert_text(
         lines += _citation_lines(numbers[citation.id], citation)
     lines.append(f"  Alert {alert.id} · story {alert.story}")
     return "\n".join(lines)
-
-
-def message_text(message: Message) -> str:
-    """A whole message: a header line, then each alert as a block of its own."""
-    rules = ", ".join(a.rule for a in message.alerts)
-    if message.kind == "digest":
-        header = f"=== DIGEST: {len(message.alerts)} alert(s) [{rules}]"
-    else:
-        word = "follow-up on" if message.kind == "update" else "new story"
-        header = f"=== {word} {message.story}: {message.headline} [{rules}]"
-    kind = "update" if message.kind == "update" else "new"
-    blocks = [alert_text(a, kind, message.fresh(a)) for a in message.alerts]
-    return "\n\n".join([header, *blocks])

@@ -12,7 +12,9 @@ import logging
 
 import httpx
 
+from monitor.config import HttpConfig
 from monitor.ingest.fetch import PAGE_ACCEPT, FetchError, get
+from monitor.ingest.hosts import HostLimits
 from monitor.ingest.urls import canonical_url
 from monitor.models import Article
 
@@ -64,3 +66,20 @@ def fill_full_text(
         article.url = page.url
         article.canonical_url = canonical_url(page.url)
     return True
+
+
+def summary_only(articles: list[Article]) -> list[Article]:
+    """The entries whose page could give their full text."""
+    return [a for a in articles if a.summary_only and a.url.startswith(("http:", "https:"))]
+
+
+def fill_full_texts(
+    articles: list[Article], client: httpx.Client, http: HttpConfig, hosts: HostLimits
+) -> int:
+    """Fill the texts of ``articles`` from their pages, one after another within the per-host
+    limits; returns how many pages gave a text."""
+    filled = 0
+    for article in articles:  # a page that fails keeps its summary; a bug fails the feed's poll
+        with hosts.slot(article.url):
+            filled += fill_full_text(article, client, http.max_bytes, http.deadline)
+    return filled

@@ -6,30 +6,30 @@ for several of its usual gaps between items, raises an ordinary alert (rule ``fe
 severity ``warning``, story ``feed:<name>``), and that alert goes through the same outbox,
 routes and channels as any other. It is raised once per episode; when the feed recovers the
 episode closes, and a later episode updates the same alert (a new revision), which routes
-deliver as an update.
+deliver as an update. This module judges the feed; :mod:`monitor.alerting.health` writes the
+alert.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from monitor.alerting.alerts import alert_id_for
+from monitor.alerting.health import open_feed_alert
 from monitor.ingest.urls import redact_url
-from monitor.store.tables import AlertRow, FeedState, StoryRow
+from monitor.store.tables import FeedState
 from monitor.util.dates import as_utc
 
-RULE_ID = "feed-health"
+if TYPE_CHECKING:
+    from monitor.service.metrics import Metrics
+
 FAILURES_BEFORE_ALERT = 3  # never alert on one or two blips
 FAILING_FACTOR = 4  # failing for this many intervals...
 MIN_FAILING = timedelta(hours=1)  # ...and at least this long
 SILENCE_FACTOR = 5  # nothing new for this many usual gaps between items...
 MIN_SILENCE = timedelta(hours=12)  # ...and at least this long
-
-
-def story_id(feed_name: str) -> str:
-    return f"feed:{feed_name}"
 
 
 def health_problem(state: FeedState, interval: timedelta, now: datetime) -> str:
@@ -50,34 +50,19 @@ def health_problem(state: FeedState, interval: timedelta, now: datetime) -> str:
     return ""
 
 
-def open_alert(session: Session, state: FeedState, problem: str, now: datetime) -> str:
-    """Write (or re-open) the feed's health alert; returns its id for the outbox."""
-    story = story_id(state.name)
+def open_alert(
+    session: Session,
+    state: FeedState,
+    problem: str,
+    now: datetime,
+    metrics: Metrics | None = None,
+) -> str:
+    """Open (or re-open) the feed's health alert and mark the episode on the feed; returns
+    the alert's id for the outbox. The feed's URL is shown without its credentials."""
     headline = f"Feed {state.name} ({redact_url(state.url)}): {problem}"
-    row = session.get(StoryRow, story)
-    if row is None:
-        row = StoryRow(id=story, headline=headline, first_published=now, last_published=now)
-    row.headline, row.last_published = headline, now
-    session.add(row)
-    alert_id = alert_id_for(RULE_ID, story)
-    alert = session.get(AlertRow, alert_id)
-    if alert is None:
-        alert = AlertRow(
-            id=alert_id,
-            rule_id=RULE_ID,
-            story_id=story,
-            title=f"Feed needs attention: {state.name}",
-            severity="warning",
-            tags=[RULE_ID],
-            rule_version="1",
-            revision=0,
-            created=now,
-        )
-    alert.revision += 1
-    alert.updated = now
-    session.add(alert)
-    state.health_alert = alert_id
-    return alert_id
+    change = open_feed_alert(session, state.name, headline, now, metrics)
+    state.health_alert = change.alert_id
+    return change.alert_id
 
 
 def _span(delta: timedelta) -> str:

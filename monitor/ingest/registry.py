@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import select
-
 from monitor.config import FeedConfig, Settings
-from monitor.errors import FeedError
 from monitor.store import Store
-from monitor.store.tables import FeedState, utcnow
+from monitor.store import feeds as feed_store
+from monitor.store.feeds import FeedExistsError
+from monitor.store.tables import FeedState
 
 log = logging.getLogger(__name__)
-
-
-class FeedExistsError(FeedError, ValueError):
-    """A feed with that name or address is already configured or stored."""
 
 
 def stored_feed(state: FeedState) -> FeedConfig | None:
@@ -39,11 +34,7 @@ def all_feeds(settings: Settings, store: Store) -> list[FeedConfig]:
     feeds = list(settings.feeds)
     names = {f.name for f in feeds}
     urls = {f.url for f in feeds if f.url}
-    with store.session() as session:
-        rows = session.exec(
-            select(FeedState).where(FeedState.origin != "config").order_by(FeedState.id)
-        ).all()
-    for row in rows:
+    for row in feed_store.added_rows(store):
         if row.name in names or row.url in urls:
             continue
         feed = stored_feed(row)
@@ -61,32 +52,9 @@ def add_feed(
             raise FeedExistsError(f"the config already has a feed named {feed.name!r}")
         if feed.url and known.url == feed.url:
             raise FeedExistsError(f"the config already has {feed.url} (as {known.name!r})")
-    with store.session() as session:
-        same = session.exec(
-            select(FeedState).where((FeedState.name == feed.name) | (FeedState.url == feed.url))
-        ).first()
-        if same is not None and same.origin != "config":
-            raise FeedExistsError(f"a feed named {same.name!r} already has {same.url}")
-        # A config feed's row whose feed left the config: the new feed takes it over (and its
-        # health history, if it is the same address).
-        state = same or FeedState(name=feed.name)
-        if state.url != (feed.url or ""):
-            state.etag = state.last_modified = state.body_hash = ""
-        state.name, state.url, state.source = feed.name, feed.url or "", feed.source
-        state.full_text, state.origin, state.added = feed.full_text, origin, utcnow()
-        session.add(state)
-        session.commit()
-        return state
+    return feed_store.add_row(store, feed, origin)
 
 
 def remove_feed(store: Store, name: str) -> bool:
     """Forget a stored feed (its articles and alerts stay); False if there was none."""
-    with store.session() as session:
-        state = session.exec(
-            select(FeedState).where(FeedState.name == name, FeedState.origin != "config")
-        ).first()
-        if state is None:
-            return False
-        session.delete(state)
-        session.commit()
-        return True
+    return feed_store.remove_added_row(store, name)

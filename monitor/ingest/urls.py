@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+# Tracking parameters dropped from canonical URLs besides those courlan knows (it knows the
+# utm_, ga_, pk_, mtm_ and mc_ families, fbclid, gclid and the like): these predate courlan
+# here and stay, so a link canonical before keeps its canonical form.
 TRACKING_PARAMS = frozenset(
     "fbclid gclid dclid msclkid yclid mc_cid mc_eid igshid _hsenc _hsmi mkt_tok ref_src "
     "cmpid ocid smid sr_share".split()
@@ -44,19 +47,32 @@ def redact_url(url: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """Lower-cased scheme and host, default port, fragment and tracking parameters dropped."""
+    """One spelling for every link to one article, so it is stored once.
+
+    courlan normalises (lower-cased scheme and host, the default port dropped, the path
+    escaped one way) and names the tracking parameters; around it, what our stored canonical
+    URLs have always been: no fragment, no user name or password, at least "/" for a path,
+    the other parameters kept in their order (blank ones too), and a ValueError for an address
+    no parser reads (a port past 65535, an unclosed IPv6 bracket).
+    """
+    from courlan import normalize_url  # on first use: ~60 ms of imports no command needs
+
+    url = url.strip()
     if not url:
         return ""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
-    path = parts.path or "/"
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    parts = urlsplit(url)
+    parts.port  # noqa: B018 -- raises ValueError for a port courlan would quietly keep
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    # courlan drops blank parameters along with trackers: it judges the names alone.
+    names = urlencode([(name, "1") for name, _ in pairs])
+    normal = urlsplit(normalize_url(parts._replace(query=names, fragment="")))
+    kept = {name for name, _ in parse_qsl(normal.query)}
+    query = [(k, v) for k, v in pairs if (k in kept or not k) and not _tracking(k)]
+    netloc = normal.netloc.rpartition("@")[2]
+    return urlunsplit((normal.scheme, netloc, normal.path or "/", urlencode(query), ""))
+
+
+def _tracking(name: str) -> bool:
+    """Trackers courlan does not know."""
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)

@@ -20,33 +20,32 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import select
 
+from monitor.alerting.notify import enqueue
 from monitor.config import Settings
 from monitor.delivery.channels.base import Notifier
-from monitor.delivery.channels.console import ConsoleNotifier
-from monitor.delivery.outbox import DeliveryReport, Sender, deliver, enqueue
+from monitor.delivery.channels.build import build_channel
+from monitor.delivery.outbox import DeliveryReport, Sender, deliver
 from monitor.detect.pipeline import IngestResult, Pipeline
 from monitor.detect.rules import Matcher
 from monitor.detect.rules.parse import valid_rules
 from monitor.detect.rules.watch import RuleWatcher
 from monitor.detect.stories import StoryPolicy
 from monitor.ingest.fetch import make_client
-from monitor.ingest.poller import Poller, PollOutcome
+from monitor.ingest.outcome import PollOutcome
+from monitor.ingest.poller import Poller
 from monitor.service import replicas
 from monitor.service.leases import (
     LeaseKeeper,
-    claim_feeds,
-    ensure_feed_rows,
     new_replica_id,
-    release_feeds,
     release_owners,
-    renew_feeds,
     serialized,
 )
 from monitor.service.metrics import Metrics
-from monitor.service.status import failing_feeds, outbox_states
 from monitor.store import Store
 from monitor.store.db import store_problem
 from monitor.store.failures import quarantined_count
+from monitor.store.feeds import claim_feeds, ensure_feed_rows, release_feeds, renew_feeds
+from monitor.store.status import failing_feeds, outbox_states
 from monitor.store.tables import AlertRow, utcnow
 from monitor.util.failpoints import failpoint
 
@@ -57,16 +56,10 @@ def compile_rules(path: Path) -> Matcher:
     return Matcher(valid_rules(path))
 
 
-def build_notifiers(settings: Settings) -> dict[str, Notifier]:
-    from monitor.delivery.channels.build import build_channel  # slack, email, webhook
-
-    notifiers: dict[str, Notifier] = {}
-    for name, channel in settings.channels.items():
-        if channel.type == "console":
-            notifiers[name] = ConsoleNotifier()
-        else:
-            notifiers[name] = build_channel(name, channel, settings.database_url)
-    return notifiers
+def build_notifiers(settings: Settings, store: Store | None = None) -> dict[str, Notifier]:
+    """Every configured channel's notifier; ``store`` keeps Slack's threads across restarts."""
+    channels = settings.channels.items()
+    return {name: build_channel(name, channel, store) for name, channel in channels}
 
 
 @dataclass(slots=True)
@@ -108,7 +101,9 @@ class Service:
         self.replica = new_replica_id()
         self.stopping = threading.Event()  # set by the daemon on SIGTERM
         self.store = store or Store(settings.database_url)
-        self.notifiers = dict(notifiers) if notifiers is not None else build_notifiers(settings)
+        self.notifiers = (
+            dict(notifiers) if notifiers is not None else build_notifiers(settings, self.store)
+        )
         self.matcher = matcher or compile_rules(settings.rules_dir)
         self.metrics.rules.set(len(self.matcher.rules))
         self.client = make_client(settings.http)
@@ -149,7 +144,7 @@ class Service:
     def use_rules(self, matcher: Matcher) -> None:
         """Swap in a new rule set; the next article is matched by it."""
         self.matcher = matcher
-        self.pipeline.matcher = matcher
+        self.pipeline.use_rules(matcher)
         self.metrics.rules.set(len(matcher.rules))
 
     def cycle(self, force: bool = False) -> CycleReport:

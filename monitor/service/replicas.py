@@ -3,6 +3,8 @@
 A container restarted by its orchestrator after every crash looks healthy from outside most of
 the time; its rows here do not: each life that ended without a clean stop is counted at the
 next start, logged as an error and exposed as a metric, whichever host or container it ran on.
+This module decides which lives run and which ended badly; the rows are read and written by
+:mod:`monitor.store.replicas`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
-from sqlmodel import col, func, select
-
 from monitor import __version__
 from monitor.store import Store
+from monitor.store import replicas as replica_rows
 from monitor.store.tables import ReplicaRow, utcnow
 from monitor.util.dates import as_utc
 
@@ -43,25 +43,17 @@ def register(store: Store, replica: str, silent_after: timedelta) -> list[Replic
     crashed one. The caller may hand the leases of ended lives straight to the others.
     """
     now = utcnow()
-    with store.session() as session:
-        rows = session.exec(
-            select(ReplicaRow).where(
-                col(ReplicaRow.stopped).is_(None), ReplicaRow.started >= now - RECENT
-            )
-        ).all()
-        crashed = [r for r in rows if dead_here(r) or not running_now(r, silent_after, now)]
-        session.add(
-            ReplicaRow(
-                id=replica,
-                host=socket.gethostname(),
-                pid=os.getpid(),
-                instance=instance(),
-                version=__version__,
-                started=now,
-                heartbeat=now,
-            )
-        )
-        session.commit()
+    life = ReplicaRow(
+        id=replica,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        instance=instance(),
+        version=__version__,
+        started=now,
+        heartbeat=now,
+    )
+    open_lives = replica_rows.register(store, life, since=now - RECENT)
+    crashed = [r for r in open_lives if dead_here(r) or not running_now(r, silent_after, now)]
     if crashed:
         last = max(crashed, key=lambda r: r.started)
         log.error(
@@ -121,32 +113,13 @@ def dead_here(row: ReplicaRow) -> bool:
 
 def running(store: Store, silent_after: timedelta, now: datetime | None = None) -> int:
     """How many lives are running now (see :func:`running_now`)."""
-    now = now or utcnow()
-    with store.session() as session:
-        return session.exec(
-            select(func.count()).where(
-                col(ReplicaRow.stopped).is_(None), ReplicaRow.heartbeat >= now - silent_after
-            )
-        ).one()
+    return replica_rows.running(store, heard_since=(now or utcnow()) - silent_after)
 
 
 def heartbeat(store: Store, replica: str, now: datetime | None = None) -> None:
-    with store.session() as session:
-        session.execute(
-            update(ReplicaRow)
-            .where(col(ReplicaRow.id) == replica)
-            .values(heartbeat=now or utcnow())
-        )
-        session.commit()
+    replica_rows.heartbeat(store, replica, now or utcnow())
 
 
 def stopped(store: Store, replica: str) -> None:
     """This life ends cleanly: it is not counted as a crash at the next start."""
-    now = utcnow()
-    with store.session() as session:
-        session.execute(
-            update(ReplicaRow)
-            .where(col(ReplicaRow.id) == replica)
-            .values(stopped=now, heartbeat=now, clean=True)
-        )
-        session.commit()
+    replica_rows.stopped(store, replica, utcnow())

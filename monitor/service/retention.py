@@ -12,19 +12,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists
-from sqlmodel import col, func, select
-
 from monitor.store import Store
-from monitor.store.tables import (
-    AlertRow,
-    ArticleRow,
-    CitationRow,
-    ForgottenRow,
-    ReplicaRow,
-    StoryRow,
-    utcnow,
+from monitor.store.retention import (
+    count_prunable_articles,
+    delete_replicas,
+    delete_stories,
+    empty_stories,
+    forget_articles,
+    replicas_silent_since,
 )
+from monitor.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -56,51 +53,24 @@ def prune(
     now = now or utcnow()
     cutoff = now - older_than
     report = PruneReport()
-    old = (
-        (ArticleRow.dated < cutoff)
-        & (ArticleRow.fetched < cutoff)
-        & ~exists().where(CitationRow.article_id == ArticleRow.id)
-    )
     if dry_run:
         with store.session() as session:
-            report.articles = session.exec(select(func.count()).where(old)).one()
+            report.articles = count_prunable_articles(session, cutoff)
     while not dry_run:
         with store.session() as session:
-            rows = session.exec(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.feed,
-                    ArticleRow.external_id,
-                    ArticleRow.canonical_url,
-                    ArticleRow.content_hash,
-                )
-                .where(old)
-                .limit(BATCH)
-            ).all()
-            if not rows:
+            deleted = forget_articles(session, cutoff, now, BATCH)
+            if not deleted:
                 break
-            session.add_all(
-                ForgottenRow(feed=f, external_id=e, canonical_url=c, content_hash=h, pruned=now)
-                for _, f, e, c, h in rows
-            )
-            ids = [r[0] for r in rows]
-            session.execute(delete(ArticleRow).where(col(ArticleRow.id).in_(ids)))
             session.commit()
-            report.articles += len(ids)
-    empty = (
-        (StoryRow.last_published < cutoff)
-        & ~exists().where(ArticleRow.story_id == StoryRow.id)
-        & ~exists().where(AlertRow.story_id == StoryRow.id)
-    )
+            report.articles += deleted
     with store.session() as session:
-        stories = list(session.exec(select(StoryRow.id).where(empty)).all())
+        stories = empty_stories(session, cutoff)
         report.stories = len(stories)
-        gone = ReplicaRow.heartbeat < now - REPLICA_HISTORY
-        replicas = list(session.exec(select(ReplicaRow.id).where(gone)).all())
+        replicas = replicas_silent_since(session, now - REPLICA_HISTORY)
         report.replicas = len(replicas)
         if not dry_run:
-            session.execute(delete(StoryRow).where(col(StoryRow.id).in_(stories)))
-            session.execute(delete(ReplicaRow).where(col(ReplicaRow.id).in_(replicas)))
+            delete_stories(session, stories)
+            delete_replicas(session, replicas)
             session.commit()
     if not dry_run and (report.articles or report.stories):
         log.info("retention: %s", report.summary())

@@ -1,22 +1,20 @@
 """What the store says about the deployment as a whole: which daemon lives run, which ended
 badly, who holds which leases, and how the outbox stands. ``monitor status`` prints it; an
-operator with several replicas reads it before reading any one replica's logs."""
+operator with several replicas reads it before reading any one replica's logs. The numbers
+come from :mod:`monitor.store.status`; this module says what they mean."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlmodel import Session, col, func, or_, select
-
 from monitor.detect.rules.parse import load_rules
 from monitor.service.replicas import running_now
-from monitor.store import Store, migrate
-from monitor.store.failures import quarantined_count
-from monitor.store.tables import FeedState, NotificationRow, ReplicaRow, utcnow
+from monitor.store import Store, schema
+from monitor.store.db import shown_url
+from monitor.store.status import summary
+from monitor.store.tables import ReplicaRow, utcnow
 from monitor.util.dates import as_utc
 
 RECENT = timedelta(days=1)  # lives shown: those running, and those that ended this recently
@@ -69,66 +67,41 @@ def rules_health(path: Path) -> str:
 def store_status(store: Store, silent_after: timedelta, now: datetime | None = None) -> Status:
     """``silent_after``: a life not heard from for this long is not counted as running."""
     now = now or utcnow()
-    url = make_url(store.url).render_as_string(hide_password=True)
-    status = Status(store=url, schema=migrate.current(store.engine) or "", head=migrate.head())
-    with store.session() as session:
-        held: Counter[tuple[str, str]] = Counter()
-        for table, kind in ((FeedState, "feeds"), (NotificationRow, "sends")):
-            rows = session.exec(
-                select(table.lease_owner, func.count())
-                .where(table.lease_owner != "", table.lease_until >= now)
-                .group_by(table.lease_owner)
-            ).all()
-            held.update({(owner, kind): n for owner, n in rows})
-        lives = session.exec(
-            select(ReplicaRow)
-            .where(or_(col(ReplicaRow.stopped).is_(None), ReplicaRow.heartbeat >= now - RECENT))
-            .order_by(col(ReplicaRow.started).desc())
-        ).all()
-        for row in lives:
-            seen = as_utc(row.heartbeat)
-            if row.clean:
-                state = "stopped"
-            elif running_now(row, silent_after, now):
-                state = "running"
-            elif seen < now - RECENT:
-                continue  # an old unclean end, no longer news
-            else:
-                state = "gone"
-            status.lives.append(
-                Life(
-                    id=row.id,
-                    version=row.version,
-                    state=state,
-                    started=as_utc(row.started).isoformat(timespec="seconds"),
-                    last_seen=seen.isoformat(timespec="seconds"),
-                    feeds_held=held[(row.id, "feeds")],
-                    sends_held=held[(row.id, "sends")],
-                )
+    status = Status(
+        store=shown_url(store.url), schema=schema.current(store.engine) or "", head=schema.head()
+    )
+    found = summary(store, now, lives_since=now - RECENT)
+    for row in found.lives:
+        state = _state(row, silent_after, now)
+        if state is None:
+            continue
+        status.lives.append(
+            Life(
+                id=row.id,
+                version=row.version,
+                state=state,
+                started=as_utc(row.started).isoformat(timespec="seconds"),
+                last_seen=as_utc(row.heartbeat).isoformat(timespec="seconds"),
+                feeds_held=found.held[(row.id, "feeds")],
+                sends_held=found.held[(row.id, "sends")],
             )
-        status.feeds = session.exec(select(func.count()).select_from(FeedState)).one()
-        status.failing_feeds = failing_feeds(session)
-        status.quarantined = quarantined_count(session)
-        status.outbox = outbox_states(session)
-        oldest = session.exec(
-            select(func.min(NotificationRow.created)).where(NotificationRow.state == "pending")
-        ).one()
-        status.oldest_pending = as_utc(oldest).isoformat(timespec="seconds") if oldest else ""
+        )
+    status.feeds, status.failing_feeds = found.feeds, found.failing_feeds
+    status.quarantined, status.outbox = found.quarantined, found.outbox
+    oldest = found.oldest_pending
+    status.oldest_pending = as_utc(oldest).isoformat(timespec="seconds") if oldest else ""
     return status
 
 
-def failing_feeds(session: Session) -> int:
-    """Feeds whose last poll failed."""
-    return session.exec(select(func.count()).where(FeedState.consecutive_failures > 0)).one()
-
-
-def outbox_states(session: Session) -> dict[str, int]:
-    """Outbox rows by state: a growing ``pending`` or any ``failed`` wants a look."""
-    return dict(
-        session.exec(
-            select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
-        ).all()
-    )
+def _state(row: ReplicaRow, silent_after: timedelta, now: datetime) -> str | None:
+    """What a life is to an operator; None for an old unclean end, no longer news."""
+    if row.clean:
+        return "stopped"
+    if running_now(row, silent_after, now):
+        return "running"
+    if as_utc(row.heartbeat) < now - RECENT:
+        return None
+    return "gone"
 
 
 def status_lines(status: Status) -> list[str]:

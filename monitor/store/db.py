@@ -1,7 +1,9 @@
 """Engine and sessions for the store URL; SQLite files get their folder and WAL mode.
 
 Opening a Store brings its schema to the newest migration (monitor.store.migrate), so every
-command and the daemon work on the schema the code expects; at head that costs one query.
+command and the daemon work on the schema the code expects; at head that costs one query
+(and reading the revision scripts, once per process). What stands in the way of opening it
+(a URL that is none, a server that is down, a file that cannot be written) is a StoreError.
 """
 
 from __future__ import annotations
@@ -37,13 +39,41 @@ def shown_url(url: str) -> str:
     """The store URL as it may be printed: without its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except SQLAlchemyError:
+    except (SQLAlchemyError, ValueError):
         return "(database_url, not a valid URL)"
+
+
+def parse_url(url: str) -> URL:
+    """The store URL, parsed."""
+    with _unusable_url():
+        return make_url(url)
+
+
+@contextmanager
+def _unusable_url() -> Iterator[None]:
+    """A URL SQLAlchemy cannot read or build an engine for (no such dialect, a port that is
+    not a number) is the user's to fix: a :class:`StoreError`, never a traceback."""
+    try:
+        yield
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoreError(f"database_url is not a usable store URL: {store_problem(exc)}") from exc
+
+
+@contextmanager
+def opening(url: str) -> Iterator[None]:
+    """What the database or the file system refuses while the store opens (or migrates)
+    becomes a :class:`StoreError` naming the store, in the driver's own words."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as exc:
+        raise StoreError(
+            f"cannot open the store at {shown_url(url)}: {store_problem(exc)}"
+        ) from exc
 
 
 def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL; None for another database or an in-memory one."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None
@@ -60,15 +90,13 @@ def open_engine(url: str) -> Engine:
     Raises :class:`StoreError` for a URL that names no usable store.
     """
     try:
-        parsed = make_url(url)
-        return _engine(url, parsed)
+        with _unusable_url():
+            return _engine(url, make_url(url))
     except ImportError as exc:
         raise StoreError(
             f"cannot open the store at {shown_url(url)}: its driver is not installed "
             f"({exc.name or exc}); for PostgreSQL: pip install 'sanctions-monitor[postgres]'"
         ) from exc
-    except SQLAlchemyError as exc:
-        raise StoreError(f"database_url is not a usable store URL: {store_problem(exc)}") from exc
 
 
 def _engine(url: str, parsed: URL) -> Engine:
@@ -114,15 +142,8 @@ class Store:
                 )
         self.engine: Engine = open_engine(url)
         try:
-            migrate.upgrade(self.engine)
-        except StoreError:
-            self.engine.dispose()
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            self.engine.dispose()
-            raise StoreError(
-                f"cannot open the store at {shown_url(url)}: {store_problem(exc)}"
-            ) from exc
+            with opening(url):
+                migrate.upgrade(self.engine)
         except BaseException:
             self.engine.dispose()
             raise

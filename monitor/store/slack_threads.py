@@ -1,15 +1,14 @@
 """Where a story's Slack thread lives, so follow-ups land as replies under the first message.
 
 Slack names a message by its channel and ``ts``; a follow-up posts with ``thread_ts`` set to the
-first message's ``ts``. The table is created on first use, so a store opened before this module
-was imported (or an older database) still gets it.
+first message's ``ts``. The table is the migrations' (0001 creates it), like every other.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, SQLModel
 
-from monitor.store import Store
+from monitor.store.db import Store
 
 
 class SlackThread(SQLModel, table=True):
@@ -24,16 +23,15 @@ class SlackThreads:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        SlackThread.__table__.create(store.engine, checkfirst=True)  # type: ignore[attr-defined]
 
     def get(self, channel: str, story: str) -> str | None:
-        with Session(self.store.engine) as session:
+        with self.store.session() as session:
             row = session.get(SlackThread, (channel, story))
             return row.ts if row else None
 
     def remember(self, channel: str, story: str, ts: str) -> None:
         """Keep the first ``ts`` for a story; a later one never replaces it."""
-        with Session(self.store.engine) as session:
+        with self.store.session() as session:
             if session.get(SlackThread, (channel, story)) is None:
                 session.add(SlackThread(channel=channel, story=story, ts=ts))
                 session.commit()

@@ -8,10 +8,10 @@ the secret and restarts), while every other channel keeps working.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from monitor.config import ChannelConfig
 from monitor.delivery.channels.base import Message, Notifier, NotifyError
+from monitor.delivery.channels.config import ChannelConfig
+from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,38 +27,36 @@ class BrokenChannel:
         raise NotifyError(f"channel {self.name!r} is not usable: {self.reason}", retryable=True)
 
 
-def build_channel(name: str, config: ChannelConfig, database_url: str | None = None) -> Notifier:
-    """The notifier for a slack, email or webhook channel (console is the service's own).
+def build_channel(name: str, config: ChannelConfig, store: Store | None = None) -> Notifier:
+    """The notifier for a channel of any type.
 
-    ``database_url`` is where Slack bot mode keeps its threads; it is opened on first use.
+    ``store`` is where Slack bot mode keeps its threads, so follow-ups reply in the thread
+    across restarts; without one they are kept for the life of the process.
     """
     try:
-        return _build(name, config, database_url)
+        return _build(name, config, store)
     except ValueError as exc:
         log.error("channel %r: %s", name, exc)
         return BrokenChannel(name, str(exc))
 
 
-def _build(name: str, config: ChannelConfig, database_url: str | None) -> Notifier:
+def _build(name: str, config: ChannelConfig, store: Store | None) -> Notifier:
+    if config.type == "console":
+        from monitor.delivery.channels.console import ConsoleNotifier
+
+        return ConsoleNotifier()
     if config.type == "slack":
-        from monitor.delivery.channels.slack import DEFAULT_API, SlackNotifier
+        from monitor.delivery.channels.slack import SlackNotifier
+        from monitor.store.slack_threads import SlackThreads
 
-        threads: Callable | None = None
-        if database_url and config.resolve_secret("token"):
-
-            def threads():  # opened on first send, so building a notifier touches no database
-                from monitor.store import Store
-                from monitor.store.slack_threads import SlackThreads
-
-                return SlackThreads(Store(database_url))
-
+        token = config.resolve_secret("token")
         return SlackNotifier(
             webhook_url=config.resolve_secret("webhook_url"),
-            token=config.resolve_secret("token"),
+            token=token,
             channel=config.channel,
-            api_base=config.api_base or DEFAULT_API,
+            api_base=config.api_base,
             timeout=config.timeout,
-            threads=threads,
+            threads=SlackThreads(store) if store is not None and token else None,
             name=name,
         )
     if config.type == "email":

@@ -14,11 +14,11 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection
 
-from monitor.store import migrate
+from monitor.store import schema
 
 config = context.config
 # Every model module imported, so autogenerate compares all the tables the code defines.
-target_metadata = migrate.models()
+target_metadata = schema.models()
 
 
 def _options() -> dict:

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 
-# monitor.store.migrate finds the head by reading these two lines, without importing Alembic.
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}

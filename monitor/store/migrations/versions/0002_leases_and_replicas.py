@@ -17,7 +17,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# monitor.store.migrate finds the head by reading these two lines, without importing Alembic.
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | tuple[str, ...] | None = None

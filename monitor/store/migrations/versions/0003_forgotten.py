@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# monitor.store.migrate finds the head by reading these two lines, without importing Alembic.
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | tuple[str, ...] | None = None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# monitor.store.migrate finds the head by reading these two lines, without importing Alembic.
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | tuple[str, ...] | None = None

@@ -1,25 +1,20 @@
-"""Slack: Block Kit messages by incoming webhook or bot token, follow-ups as thread replies.
+"""Slack Block Kit rendering: what an analyst reads, within Slack's limits, with article text
+made inert.
 
 An analyst decides from the notification alone, so a message carries the severity and rule, the
 story headline, and for each source its outlet, linked title, time and the matched sentences
 with the matched terms in bold. Article text is escaped for mrkdwn (``&``, ``<``, ``>``), so a
 source cannot ping ``@channel``, mention a user or forge a link. A message too big for one Slack
-message is split within the documented limits and sent as several, in order; the parts already
-sent are remembered, so a retry after a failure in the middle sends only the rest.
+message is split within the documented limits, into payloads sent in order.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-import httpx
-
-from monitor.delivery.channels.base import Message, NotifyError
-from monitor.delivery.channels.httppost import make_client, post
+from monitor.delivery.channels.base import Message
 from monitor.delivery.channels.markup import (
     marked,
     rule_ids,
@@ -31,9 +26,6 @@ from monitor.delivery.channels.markup import (
 )
 from monitor.models import CitationView
 
-log = logging.getLogger(__name__)
-
-DEFAULT_API = "https://slack.com/api"
 MAX_BLOCKS = 50  # blocks in one message
 MAX_SECTION_TEXT = 3000  # characters in a section's text
 MAX_HEADER_TEXT = 150  # characters in a header's plain_text
@@ -49,14 +41,6 @@ SEVERITY_ICONS = {
     "medium": ":large_orange_circle:",
     "low": ":large_yellow_circle:",
     "info": ":large_blue_circle:",
-}
-# Slack errors in an HTTP 200 answer that mean "try again later", not "fix your config".
-RETRYABLE_API_ERRORS = {
-    "ratelimited",
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
 }
 
 Block = dict[str, Any]
@@ -239,130 +223,3 @@ def render(message: Message) -> list[dict[str, Any]]:
         text = fallback_text(message) + (f" (part {n} of {total})" if total > 1 else "")
         payloads.append({"text": text, "blocks": blocks})
     return payloads
-
-
-class ThreadStore(Protocol):
-    def get(self, channel: str, story: str) -> str | None: ...
-
-    def remember(self, channel: str, story: str, ts: str) -> None: ...
-
-
-class MemoryThreads:
-    """Threads kept for the life of the process, when no store is given."""
-
-    def __init__(self) -> None:
-        self._ts: dict[tuple[str, str], str] = {}
-
-    def get(self, channel: str, story: str) -> str | None:
-        return self._ts.get((channel, story))
-
-    def remember(self, channel: str, story: str, ts: str) -> None:
-        self._ts.setdefault((channel, story), ts)
-
-
-class SlackNotifier:
-    """Sends to Slack by incoming webhook (``webhook_url``) or bot token (``token`` +
-    ``channel``); only bot mode can thread follow-ups, since a webhook gets no ``ts`` back."""
-
-    def __init__(
-        self,
-        *,
-        webhook_url: str | None = None,
-        token: str | None = None,
-        channel: str | None = None,
-        api_base: str = DEFAULT_API,
-        timeout: float = 10.0,
-        threads: ThreadStore | Callable[[], ThreadStore] | None = None,
-        name: str = "slack",
-        client: httpx.Client | None = None,
-    ) -> None:
-        if bool(webhook_url) == bool(token):
-            raise ValueError("give exactly one of webhook_url or token")
-        if token and not channel:
-            raise ValueError("bot token mode needs a channel")
-        self.webhook_url = webhook_url
-        self.token = token
-        self.channel = channel or ""
-        self.api_base = api_base.rstrip("/")
-        self.name = name
-        self.client = client or make_client(timeout)
-        self._threads = threads
-        self._sent: dict[str, list[str]] = {}  # message key -> ts (or "") of the parts sent
-
-    def __repr__(self) -> str:
-        mode = f"bot, channel {self.channel!r}" if self.token else "incoming webhook"
-        return f"SlackNotifier({self.name!r}, {mode})"
-
-    @property
-    def threads(self) -> ThreadStore:
-        if self._threads is None:
-            self._threads = MemoryThreads()
-        elif callable(self._threads) and not hasattr(self._threads, "get"):
-            self._threads = self._threads()  # opened on first use: only bot mode needs it
-        return self._threads  # type: ignore[return-value]
-
-    def send(self, message: Message) -> None:
-        payloads = render(message)
-        done = self._sent.setdefault(message.key, [])
-        root = None
-        if self.token and message.kind == "update" and message.thread:
-            root = self.threads.get(self.channel, message.thread)
-        for n, payload in enumerate(payloads):
-            if n < len(done):
-                root = root or done[0] or None
-                continue
-            what = f"slack channel {self.name!r}: message {message.key} part {n + 1}"
-            if self.token:
-                ts = self._post_api(payload, root, what)
-                if root is None:
-                    root = ts
-                    if message.thread and message.kind != "digest":
-                        self.threads.remember(self.channel, message.thread, ts)
-            else:
-                self._post_webhook(payload, what)
-                ts = ""
-            done.append(ts)
-        self._sent.pop(message.key, None)
-
-    def _post_webhook(self, payload: dict[str, Any], what: str) -> None:
-        body = {**payload, "unfurl_links": False, "unfurl_media": False}
-        post(
-            self.client,
-            self.webhook_url or "",
-            what=what,
-            content=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            secrets=[self.webhook_url],
-        )
-
-    def _post_api(self, payload: dict[str, Any], thread_ts: str | None, what: str) -> str:
-        body = {**payload, "channel": self.channel, "unfurl_links": False, "unfurl_media": False}
-        if thread_ts:
-            body["thread_ts"] = thread_ts
-        response = post(
-            self.client,
-            f"{self.api_base}/chat.postMessage",
-            what=what,
-            content=json.dumps(body).encode(),
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Authorization": f"Bearer {self.token}",
-            },
-            secrets=[self.token],
-        )
-        try:
-            data = response.json()
-        except ValueError:
-            raise NotifyError(f"{what}: Slack answered with no JSON", retryable=True) from None
-        if not data.get("ok"):
-            error = str(data.get("error") or "unknown error")
-            detail = "; ".join(map(str, data.get("response_metadata", {}).get("messages", [])))
-            text = f"{what}: Slack error {error}" + (f" ({detail})" if detail else "")
-            if error in RETRYABLE_API_ERRORS:
-                raise NotifyError(text, retryable=True)
-            log.error("%s", text)
-            raise NotifyError(text, retryable=False)
-        return str(data.get("ts") or "")
-
-    def close(self) -> None:
-        self.client.close()

@@ -1,4 +1,4 @@
-"""The console channel: messages printed for a person watching the daemon."""
+"""The console's transport: a stream, standard output unless one is given."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from monitor.delivery.channels.base import Message
-from monitor.delivery.render import message_text
+from monitor.delivery.channels.console.render import message_text
 
 
 class ConsoleNotifier:

@@ -1,0 +1,69 @@
+"""The pipeline's bookkeeping: what an ingest did, and what one transaction did until it commits.
+
+A transaction's counts and log lines are kept aside (:class:`BatchOutcome`) and published only
+once it commits: a batch that rolls back is stored again one article at a time, and must not
+have counted or logged anything twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from monitor.models import Article
+
+
+@dataclass(slots=True)
+class IngestResult:
+    new: int = 0
+    duplicates: int = 0
+    matches: int = 0
+    changed_alerts: list[str] = field(default_factory=list)
+    failed: int = 0  # articles that raised this time; retried at the next poll
+    quarantined: int = 0  # articles skipped: they failed too often (see store.failures)
+    errors: list[str] = field(default_factory=list)  # why, one line per failed article
+
+    def merge(self, other: IngestResult) -> None:
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.matches += other.matches
+        self.failed += other.failed
+        self.quarantined += other.quarantined
+        self.errors.extend(other.errors)
+        for alert_id in other.changed_alerts:
+            self.note_alert(alert_id)
+
+    def note_alert(self, alert_id: str) -> None:
+        if alert_id not in self.changed_alerts:
+            self.changed_alerts.append(alert_id)
+
+
+@dataclass(slots=True)
+class Item:
+    """An article on its way into the store, with what names it across polls."""
+
+    article: Article
+    digest: str  # the hash of its words (content_hash)
+    key: str  # see store.failures.failure_key
+    failed_before: bool  # failed at an earlier poll, not (yet) quarantined
+
+
+@dataclass(slots=True)
+class MatchLog:
+    """One "article matched rule" line, written once its transaction committed."""
+
+    article: int | None
+    rule: str
+    story: str | None
+    alert: str | None
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one transaction did, kept aside until it commits."""
+
+    result: IngestResult = field(default_factory=IngestResult)
+    counts: list[tuple[str, str | None]] = field(default_factory=list)  # (metric, rule)
+    logs: list[MatchLog] = field(default_factory=list)
+
+    def count(self, metric: str, rule: str | None = None) -> None:
+        self.counts.append((metric, rule))

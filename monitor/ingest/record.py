@@ -1,0 +1,121 @@
+"""After a poll: what it taught about the feed (health, validators, address, next poll), written
+to the feed's row while this replica still holds the feed's lease, and counted in the metrics."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime
+
+from monitor.config import FeedConfig, Settings
+from monitor.ingest import schedule
+from monitor.ingest.outcome import PollOutcome, log_extra
+from monitor.ingest.urls import redact_url
+from monitor.service.metrics import Metrics
+from monitor.store import Store
+from monitor.store import feeds as feed_store
+from monitor.store.tables import FeedState
+
+# Logged under the poller's name, as before the poller was split: operators filter on it.
+log = logging.getLogger("monitor.ingest.poller")
+
+
+def record_poll(
+    store: Store,
+    settings: Settings,
+    outcome: PollOutcome,
+    new_items: int,
+    *,
+    now: datetime,
+    rng: random.Random,
+    metrics: Metrics | None = None,
+    owner: str | None = None,
+) -> bool:
+    """Write the feed's health, its learnt interval and its next poll time after one poll.
+
+    With ``owner`` (the replica that claimed the feed) the write is fenced: it happens
+    only while that replica still holds the feed's lease. If another replica took the
+    feed over meanwhile, this poll's record is abandoned (returns False): the other
+    replica's poll is the one that counts, and its articles are deduplicated anyway.
+    """
+    feed = outcome.feed
+
+    def learn(state: FeedState) -> None:
+        state.last_polled = now
+        state.first_polled = state.first_polled or now
+        if outcome.error:
+            _failed(state, outcome, now, settings)
+        else:
+            _succeeded(state, outcome, new_items, now, settings, rng)
+
+    kept = feed_store.write_poll(store, feed.name, feed.location, learn, owner)
+    if metrics is not None:
+        metrics.polls.labels(feed.name).inc()
+        metrics.poll_seconds.labels(feed.name).observe(outcome.seconds)
+        if outcome.error:
+            metrics.poll_errors.labels(feed.name).inc()
+        else:
+            metrics.last_success.labels(feed.name).set(now.timestamp())
+    if not kept:
+        log.warning(
+            "feed %s: another replica took the feed over while this one polled it; this "
+            "poll's record is dropped",
+            feed.name,
+            extra=log_extra(feed),
+        )
+        if metrics is not None:
+            metrics.leases_lost.labels("feed").inc()
+    return kept
+
+
+def defer_poll(
+    store: Store, settings: Settings, feed: FeedConfig, error: str, now: datetime
+) -> None:
+    """The last resort when recording a poll raised: count a failure, say why and push the
+    next poll one interval out, in one plain update, so the feed neither spins at every
+    tick nor goes unseen."""
+    next_poll = now + schedule.interval(feed, None, settings)
+    feed_store.defer_poll(store, feed.name, error, now, next_poll)
+
+
+def _failed(state: FeedState, outcome: PollOutcome, now: datetime, settings: Settings) -> None:
+    state.consecutive_failures += 1
+    state.last_error = outcome.error
+    schedule.after_failure(state, outcome.feed, outcome.retry_after, now, settings)
+
+
+def _succeeded(
+    state: FeedState,
+    outcome: PollOutcome,
+    new_items: int,
+    now: datetime,
+    settings: Settings,
+    rng: random.Random,
+) -> None:
+    feed = outcome.feed
+    first = state.last_success is None
+    recovered = state.consecutive_failures > 0
+    if recovered:
+        log.info("feed %s recovered after %d failed poll(s)", feed.name, state.consecutive_failures)
+    state.consecutive_failures = 0
+    if not outcome.unchanged or recovered:  # an unchanged document keeps its problems
+        state.last_error = outcome.problem
+    state.last_success = now
+    state.items_seen += new_items
+    if outcome.etag or outcome.last_modified or outcome.status == 200:
+        state.etag, state.last_modified = outcome.etag, outcome.last_modified
+    if outcome.body_hash:
+        state.body_hash = outcome.body_hash
+    if outcome.retry_items:  # validators or the same bytes would skip the failed entry
+        state.etag, state.last_modified, state.body_hash = "", "", ""
+    if outcome.title:
+        state.title = outcome.title
+    if outcome.moved_to:
+        log.info(
+            "feed %s moved permanently to %s",
+            feed.name,
+            redact_url(outcome.moved_to),
+            extra=log_extra(feed),
+        )
+        state.url = outcome.moved_to
+    schedule.after_success(state, feed, outcome.articles, new_items, first, now, settings, rng)

@@ -1,0 +1,94 @@
+"""Parsing in worker processes, so the polling threads and the store do not queue for one GIL.
+
+Parsing is the poller's main cost, and feedparser holds the GIL for all of it: in one process,
+eight fetching threads parse one document at a time while the store waits for its turn too.
+So a poll of many feeds parses in worker processes, one a core, each thread handing its
+document over and waiting for the articles; the outcomes still stream to the single writer.
+A few feeds (a quiet cycle, a test) are parsed in the thread, which costs no process start.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
+
+# Logged under the poller's name, as before the poller was split: operators filter on it.
+log = logging.getLogger("monitor.ingest.poller")
+# Feeds in one poll from which parsing moves to worker processes: a worker's start (~0.3 s of
+# imports) is repaid by a few dozen documents parsed beside the writer instead of under its GIL.
+PARSE_POOL_MIN = 16
+
+ParseArgs = tuple[bytes, str, dict[str, str], str, str]  # body, url, headers, feed, source
+
+
+class ParserPool:
+    """Worker processes started on first use; after one dies or hangs, parsing stays in the
+    threads for the rest of this pool's life (the poll that met it fails and is retried)."""
+
+    def __init__(
+        self, workers: int | None = None, parse: Callable[..., ParsedFeed] = parse_feed
+    ) -> None:
+        self.workers = workers or os.cpu_count() or 1  # 1 parses in the calling thread
+        self.parse_one = parse  # module-level, so a worker process can import it
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def worth_it(self, feeds: int) -> bool:
+        """Whether a poll of ``feeds`` feeds should parse in worker processes."""
+        return self.workers > 1 and feeds >= PARSE_POOL_MIN
+
+    def parse(self, args: ParseArgs, timeout: float, pooled: bool = True) -> ParsedFeed:
+        """Parse in a worker process, waiting at most ``timeout`` seconds (bounded like a
+        fetch: a worker stuck on one document must not hold the poll, and with it the cycle,
+        for ever); in this thread if not ``pooled`` or no worker may be used."""
+        if not pooled or self.workers <= 1:
+            return self.parse_one(*args)
+        pool = self._started()
+        try:
+            return pool.submit(self.parse_one, *args).result(timeout=timeout)
+        except (BrokenProcessPool, FuturesTimeout) as exc:
+            # A worker died (killed, out of memory, a document that crashes the parser, or a
+            # host program that cannot start one: a script without a __main__ guard) or hung.
+            with self._lock:
+                first = self.workers > 1
+                self.workers = 1
+                if self._pool is pool:
+                    self._pool = None
+            _stop_pool(pool)
+            if first:
+                log.warning("a parser process ended unexpectedly; parsing in threads from now on")
+            why = "took too long" if isinstance(exc, FuturesTimeout) else "ended"
+            raise FeedParseError(f"the parser process {why} while parsing this document") from None
+
+    def _started(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: this process runs threads, which a fork would copy mid-step.
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool that cannot be trusted, its stuck workers included (shutdown alone waits
+    for nothing, but leaves a hung worker running)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()

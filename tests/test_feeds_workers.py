@@ -1,0 +1,73 @@
+"""The parser pool with real worker processes: a worker that dies or hangs fails its own poll,
+is stopped, and parsing goes on in the threads."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+
+import pytest
+
+from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
+from monitor.ingest.workers import PARSE_POOL_MIN, ParserPool
+
+RSS = (
+    b"<?xml version='1.0'?><rss version='2.0'><channel><title>Wire</title><item>"
+    b"<title>Tanker seen off Nampo</title><link>https://wire.example/1</link>"
+    b"<description>A ship-to-ship transfer at night.</description></item></channel></rss>"
+)
+ARGS = (RSS, "https://wire.example/feed", {"Content-Type": "text/xml"}, "wire", "")
+HANG = threading.Event()  # never set: a worker waiting on it waits until it is stopped
+
+
+# Run in the worker processes, so defined at module level (a spawned worker imports them).
+def parse_then_die(body, url, headers, feed, source) -> ParsedFeed:
+    if multiprocessing.parent_process() is not None:  # in a worker
+        os._exit(3)  # as the kernel's OOM killer would end it: no exception, no cleanup
+    return parse_feed(body, url, headers, feed, source)
+
+
+def parse_then_hang(body, url, headers, feed, source) -> ParsedFeed:
+    if multiprocessing.parent_process() is not None:  # in a worker
+        HANG.wait()
+    return parse_feed(body, url, headers, feed, source)
+
+
+def test_a_worker_parses_a_large_poll_and_a_small_one_stays_in_the_thread():
+    pool = ParserPool(workers=2)
+    try:
+        assert pool.worth_it(PARSE_POOL_MIN) and not pool.worth_it(PARSE_POOL_MIN - 1)
+        parsed = pool.parse(ARGS, timeout=60)
+        assert [a.title for a in parsed.articles] == ["Tanker seen off Nampo"]
+        assert pool._pool is not None  # a worker process did it
+    finally:
+        pool.close()
+    assert pool._pool is None
+    assert not ParserPool(workers=1).worth_it(1000)
+
+
+def test_a_worker_that_dies_fails_its_document_and_parsing_moves_to_the_threads(caplog):
+    pool = ParserPool(workers=2, parse=parse_then_die)
+    with caplog.at_level(logging.WARNING, logger="monitor.ingest.poller"):
+        with pytest.raises(FeedParseError, match="the parser process ended"):
+            pool.parse(ARGS, timeout=60)
+        assert pool.workers == 1 and pool._pool is None
+        parsed = pool.parse(ARGS, timeout=60)  # in this process now: parse_then_die parses
+    assert parsed.title == "Wire"
+    assert caplog.text.count("parsing in threads from now on") == 1
+
+
+def test_a_worker_that_hangs_is_stopped_after_the_deadline():
+    pool = ParserPool(workers=2, parse=parse_then_hang)
+    pool.parse(ARGS, timeout=60, pooled=False)  # in the thread: nothing waits
+    started = time.monotonic()
+    with pytest.raises(FeedParseError, match="the parser process took too long"):
+        pool.parse(ARGS, timeout=1.0)
+    assert time.monotonic() - started < 30
+    assert pool.workers == 1 and pool._pool is None
+    for process in multiprocessing.active_children():
+        process.join(timeout=10)
+        assert not process.is_alive()  # terminated, not left running beside the daemon
