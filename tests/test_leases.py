@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from monitor.service.leases import release_owners
 from monitor.store import Store
+from monitor.store.claims import release_owners
 from monitor.store.feeds import claim_feeds, ensure_feed_rows, release_feeds
 from monitor.store.notifications import claim_notifications, still_mine
 from monitor.store.tables import FeedState, NotificationRow, utcnow

@@ -23,8 +23,15 @@ from monitor.delivery.stages.group import Group
 from monitor.delivery.stages.mute import Mute
 from monitor.delivery.stages.writing import Candidate, WriteContext
 from monitor.delivery.states import OutboxState, initial
-from monitor.store.notifications import next_key, sent_ledger, untried_row
-from monitor.store.tables import AlertRow, NotificationRow, utcnow
+from monitor.store.alerts import mark_queued
+from monitor.store.notifications import (
+    fold_into,
+    next_key,
+    sent_ledger,
+    untried_row,
+    write_notification,
+)
+from monitor.store.tables import NotificationRow, utcnow
 
 # Dedup first: what a channel already has is neither muted nor grouped (nor logged as silenced).
 WRITING = Chain[WriteContext, Candidate](Dedup(), Mute(), Group())
@@ -50,10 +57,7 @@ def enqueue(
         alert = load_alert(session, alert_id)
         if alert is None:
             continue
-        row = session.get(AlertRow, alert_id)
-        if row is not None and row.queued != alert.revision:
-            row.queued = alert.revision  # this revision has had its rows (see Service.notify)
-            session.add(row)
+        mark_queued(session, alert_id, alert.revision)  # its rows are written (Service.notify)
         for route in routes_for(routes, alert):
             for channel in route.channels:
                 ledger = sent_ledger(session, alert.story, channel)
@@ -76,13 +80,10 @@ def _fold(session: Session, candidate: Candidate, now: datetime, deadline: datet
     if candidate.state == OutboxState.PENDING:
         pending = untried_row(session, scope, channel, kind)
     if pending is not None:
-        alerts = dict(pending.alerts or {})
-        start = alerts.get(alert.id, [since, since])[0]
-        alerts[alert.id] = [start, alert.revision]
-        pending.alerts = alerts
-        session.add(pending)
+        fold_into(session, pending, alert.id, since, alert.revision)
         return False
-    session.add(
+    write_notification(
+        session,
         NotificationRow(
             key=next_key(session, scope, channel, kind),
             story_id=scope,
@@ -92,7 +93,6 @@ def _fold(session: Session, candidate: Candidate, now: datetime, deadline: datet
             alerts={alert.id: [since, alert.revision]},
             next_attempt=now + timedelta(seconds=candidate.wait),
             deadline=deadline,
-        )
+        ),
     )
-    session.flush()
     return True

@@ -27,10 +27,10 @@ from monitor.detect.batch import BatchOutcome, IngestResult, Item, MatchLog
 from monitor.detect.rules import Matcher
 from monitor.detect.stories import StoryBatch, StoryIndex, StoryPolicy, assign_story
 from monitor.models import Article
-from monitor.service.leases import serialized
 from monitor.service.metrics import Metrics
 from monitor.store import Store
 from monitor.store.articles import ArticleRecord, insert_articles, known_articles
+from monitor.store.claims import serialized
 from monitor.store.failures import (
     clear_failure,
     failure_key,

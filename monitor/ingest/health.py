@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from monitor.alerting.health import open_feed_alert
 from monitor.ingest.urls import redact_url
+from monitor.store.feeds import mark_health
 from monitor.store.tables import FeedState
 from monitor.util.dates import as_utc
 
@@ -61,7 +62,7 @@ def open_alert(
     the alert's id for the outbox. The feed's URL is shown without its credentials."""
     headline = f"Feed {state.name} ({redact_url(state.url)}): {problem}"
     change = open_feed_alert(session, state.name, headline, now, metrics)
-    state.health_alert = change.alert_id
+    mark_health(session, state, change.alert_id)
     return change.alert_id
 
 

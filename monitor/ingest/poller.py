@@ -36,11 +36,11 @@ from monitor.ingest.record import defer_poll, record_poll
 from monitor.ingest.registry import all_feeds
 from monitor.ingest.workers import ParserPool
 from monitor.models import Article
-from monitor.service.leases import serialized
 from monitor.service.metrics import Metrics
 from monitor.store import Store
 from monitor.store import feeds as feed_store
 from monitor.store.articles import known_articles
+from monitor.store.claims import serialized
 from monitor.store.tables import FeedState, utcnow
 
 log = logging.getLogger(__name__)
@@ -260,10 +260,8 @@ class Poller:
                         extra={"feed": state.name},
                     )
                     raised.append(health.open_alert(session, state, problem, now, self.metrics))
-                    session.add(state)
                 elif not problem and state.health_alert:
                     log.info("feed %s is healthy again", state.name, extra={"feed": state.name})
-                    state.health_alert = ""
-                    session.add(state)
+                    feed_store.mark_health(session, state, "")
             session.commit()
         return raised

@@ -9,16 +9,12 @@ unsent notifications pending for the next start or another replica.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-
-from sqlalchemy import text
-from sqlmodel import select
 
 from monitor.alerting.notify import enqueue
 from monitor.config import Settings
@@ -31,22 +27,18 @@ from monitor.detect.rules.parse import valid_rules
 from monitor.detect.rules.watch import RuleWatcher
 from monitor.detect.stories import StoryPolicy
 from monitor.ingest.fetch import make_client
-from monitor.ingest.outcome import PollOutcome
 from monitor.ingest.poller import Poller
 from monitor.service import replicas
-from monitor.service.leases import (
-    LeaseKeeper,
-    new_replica_id,
-    release_owners,
-    serialized,
-)
+from monitor.service.leases import new_replica_id
 from monitor.service.metrics import Metrics
+from monitor.service.polling import poll_due_feeds
 from monitor.store import Store
+from monitor.store.alerts import unqueued_alert_ids
+from monitor.store.claims import release_owners, serialized
 from monitor.store.db import store_problem
 from monitor.store.failures import quarantined_count
-from monitor.store.feeds import claim_feeds, ensure_feed_rows, release_feeds, renew_feeds
 from monitor.store.status import failing_feeds, outbox_states
-from monitor.store.tables import AlertRow, utcnow
+from monitor.store.tables import utcnow
 from monitor.util.failpoints import failpoint
 
 log = logging.getLogger(__name__)
@@ -71,6 +63,12 @@ class CycleReport:
     queued: int = 0
     delivery: DeliveryReport | None = None
     failed_stages: list[str] = field(default_factory=list)  # stages that raised (logged)
+
+    def idle(self) -> bool:
+        """Nothing polled, stored, queued or sent, and nothing failed: a quiet tick."""
+        delivery = self.delivery or DeliveryReport()
+        busy = self.feeds or self.queued or self.failed_stages or self.elsewhere
+        return not (busy or delivery.sent or delivery.retrying or delivery.failed)
 
     def summary(self) -> str:
         ingest = self.ingest or IngestResult()
@@ -174,7 +172,9 @@ class Service:
             self._gauges()
             if self._registered:
                 replicas.heartbeat(self.store, self.replica)
-        log.info("cycle: %s", report.summary(), extra={"replica": self.replica})
+        # A quiet tick (every few seconds, most of the day) is not worth a line at info.
+        level = logging.DEBUG if report.idle() else logging.INFO
+        log.log(level, "cycle: %s", report.summary(), extra={"replica": self.replica})
         return report
 
     @contextmanager
@@ -188,73 +188,7 @@ class Service:
             log.exception("cycle stage %r failed; the cycle goes on, the next tick retries", name)
 
     def _poll(self, report: CycleReport, force: bool) -> None:
-        """Claim the due feeds, poll them, store what they bring and record each poll."""
-        candidates = {f.name: f for f in self.poller.due(force=force)}
-        ensure_feed_rows(self.store, [(f.name, f.location) for f in candidates.values()])
-        claim = claim_feeds(
-            self.store,
-            list(candidates),
-            self.replica,
-            self.clock(),
-            self.lease,
-            force,
-            limit=None if force else self._share(len(candidates)),
-        )
-        report.elsewhere = len(candidates) - len(claim.names)
-        if claim.names:
-            failpoint("after-claim")  # the crash tests: die holding leases
-        claim.note_takeover("feed(s)", self.metrics)
-        unrecorded = set(claim.names)
-        keeper = LeaseKeeper(
-            lambda names: renew_feeds(self.store, names, self.replica, self.clock() + self.lease),
-            claim.names,
-            every=self.lease.total_seconds() / 3,
-            what="feed(s)",
-        )
-        try:
-            with keeper:
-                for outcome in self.poller.poll([candidates[n] for n in claim.names]):
-                    if outcome.cancelled:
-                        continue
-                    report.feeds += 1
-                    keeper.finished(outcome.feed.name)
-                    if self._finish_feed(outcome, report):
-                        unrecorded.discard(outcome.feed.name)
-        finally:
-            if unrecorded:  # cut short: the next cycle (or replica) polls them afresh
-                release_feeds(self.store, sorted(unrecorded), self.replica)
-
-    def _finish_feed(self, outcome: PollOutcome, report: CycleReport) -> bool:
-        """Store one feed's articles and record its poll; False if the poll could not be
-        recorded (the feed's lease is then given back, and the next cycle polls it again)."""
-        feed = outcome.feed.name
-        try:
-            result = self._store_articles(outcome)
-            report.ingest.merge(result)
-            report.failed_feeds += bool(outcome.error)
-            self.poller.record(outcome, result.new, owner=self.replica)
-            return True
-        except Exception as exc:
-            self.metrics.stage_failures.labels("feed").inc()
-            log.exception("feed %s: recording its poll failed", feed, extra={"feed": feed})
-            try:  # at least push the next poll out, so a broken record does not spin
-                self.poller.defer(outcome.feed, f"internal error: {type(exc).__name__}: {exc}")
-                return True
-            except Exception:
-                log.exception("feed %s: could not defer its next poll", feed, extra={"feed": feed})
-                return False
-
-    def _share(self, due: int) -> int | None:
-        """This replica's part of the feeds due now: an equal share among the running ones.
-
-        Without it, the replica whose tick comes first after feeds fall due takes them all,
-        and with ticks a tenth of a second apart one replica did nine polls in ten. What the
-        others leave is claimed at the next tick, by whoever comes first.
-        """
-        if not self._registered or due < 2:
-            return None
-        live = replicas.running(self.store, self._silent)
-        return math.ceil(due / live) if live > 1 else None
+        poll_due_feeds(self, report, force)
 
     def _gauges(self) -> None:
         """What a dashboard alerts on: failing feeds, and a backlog or failures in the outbox."""
@@ -266,26 +200,6 @@ class Service:
         for state in ("pending", "failed", "sent", "silenced", "skipped"):
             self.metrics.outbox.labels(state).set(states.get(state, 0))
 
-    def _store_articles(self, outcome: PollOutcome) -> IngestResult:
-        """Ingest one feed's articles; a store failure becomes that feed's error, not the
-        cycle's, and an article that failed alone is noted as the feed's problem."""
-        try:
-            result = self.pipeline.ingest(outcome.articles)
-        except Exception as exc:
-            log.exception(
-                "feed %s: storing its articles failed",
-                outcome.feed.name,
-                extra={"feed": outcome.feed.name},
-            )
-            outcome.error = f"internal error while storing: {type(exc).__name__}: {exc}"
-            return IngestResult()
-        if result.failed:
-            outcome.retry_items = True
-        if result.errors:
-            failing = f"{len(result.errors)} entry/entries could not be stored: {result.errors[0]}"
-            outcome.problem = f"{outcome.problem}; {failing}" if outcome.problem else failing
-        return result
-
     def notify(self, alert_ids: list[str]) -> int:
         """Write the outbox rows for changed alerts, and for any alert whose newest revision
         has had none yet: a crash or a stop between storing a source and this step, here or
@@ -293,15 +207,7 @@ class Service:
         since = utcnow() - timedelta(seconds=self.settings.delivery.max_age)
         with self.store.session() as session:
             serialized(session)
-            missed = [
-                alert_id
-                for alert_id in session.exec(
-                    select(AlertRow.id).where(
-                        AlertRow.updated >= since, AlertRow.revision > AlertRow.queued
-                    )
-                ).all()
-                if alert_id not in alert_ids
-            ]
+            missed = [a for a in unqueued_alert_ids(session, since) if a not in alert_ids]
             if missed:
                 log.info(
                     "queueing %d alert(s) whose newest source had no notification", len(missed)
@@ -326,8 +232,7 @@ class Service:
         """Problems that should keep traffic (and alerts) away from this replica; "" is fine."""
         checks = {"store": "", "rules": ""}
         try:
-            with self.store.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            self.store.ping()
         except Exception as exc:
             checks["store"] = f"unreachable: {type(exc).__name__}: {store_problem(exc)}"
         if not self.matcher.rules:

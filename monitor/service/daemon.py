@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.service.cycle import Service
-from monitor.service.leases import release_owners
 from monitor.service.retention import prune
 from monitor.service.web import HealthServer
+from monitor.store.claims import release_owners
 
 log = logging.getLogger(__name__)
 CLOSE_GRACE = 1.5  # seconds for closing connections after the shutdown timeout

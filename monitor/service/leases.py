@@ -1,14 +1,9 @@
-"""Leases: how replicas against one store share feeds and sends without doing either twice.
+"""Leases over time: who this replica is, and keeping its claims alive while work goes on.
 
-A replica claims a row by writing its id and an expiry into it, in one ``UPDATE ... WHERE id
-IN (SELECT ... FOR UPDATE SKIP LOCKED)``: on PostgreSQL two replicas claiming at once lock
-disjoint rows and neither waits for the other; on SQLite the statement runs under the file's
-write lock, which gives the same answer one at a time. A replica that dies keeps its claims
-only until they expire; then any other takes them over.
-
-Work that must see every earlier write (a new article's story, an alert's outbox rows) is
-serialized instead, by :func:`serialized`: a transaction-scoped advisory lock on PostgreSQL,
-the file's write lock, taken up front, on SQLite.
+A replica claims feeds and outbox rows by writing its id and an expiry into them (the SQL is in
+:mod:`monitor.store.claims`); a replica that dies keeps its claims only until they expire, then
+any other takes them over. A poll or a send can outlast its lease, so :class:`LeaseKeeper`
+renews what is still being worked on from a thread of its own.
 """
 
 from __future__ import annotations
@@ -18,37 +13,14 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
-
-from sqlalchemy import text, update
-from sqlmodel import Session, col
-
-from monitor.store import Store
-from monitor.store.tables import FeedState, NotificationRow
+from collections.abc import Callable, Iterable
 
 log = logging.getLogger(__name__)
-
-# pg_advisory_xact_lock keys: one lock for everything that assigns stories and alerts.
-INGEST_LOCK = 0x5A4E_C710
 
 
 def new_replica_id() -> str:
     """host:pid:random, readable in logs and unique even when a pid is reused after a crash."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def serialized(session: Session) -> None:
-    """Hold the ingest lock until the session's transaction ends.
-
-    Call it first in the transaction. On SQLite a write that changes nothing takes the
-    file's write lock at once: with the driver's deferred BEGIN, two processes could each read
-    the same state first and then both write what follows from it.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK})
-    elif dialect == "sqlite":
-        session.execute(text("UPDATE replicas SET pid = pid WHERE 0"))
 
 
 class LeaseKeeper:
@@ -114,21 +86,3 @@ class LeaseKeeper:
     def _run(self) -> None:
         while not self._done.wait(self._every):
             self.renew_now()
-
-
-def release_owners(store: Store, owners: Sequence[str]) -> int:
-    """Free every lease held by lives known to be over (crashed on this host), so a restart
-    need not wait out their leases; returns how many were freed."""
-    if not owners:
-        return 0
-    freed = 0
-    with store.session() as session:
-        for table in (FeedState, NotificationRow):
-            result = session.execute(
-                update(table)
-                .where(col(table.lease_owner).in_(list(owners)))
-                .values(lease_owner="", lease_until=None)
-            )
-            freed += result.rowcount
-        session.commit()
-    return freed

@@ -115,3 +115,20 @@ def list_alert_ids(
     if limit is not None:
         newest = newest.limit(limit)
     return list(reversed(session.exec(newest).all()))
+
+
+def unqueued_alert_ids(session: Session, since: datetime) -> list[str]:
+    """Alerts changed since ``since`` whose newest revision has no outbox rows yet: a crash or
+    a stop came between storing a source and writing its notifications."""
+    query = select(AlertRow.id).where(
+        AlertRow.updated >= since, AlertRow.revision > AlertRow.queued
+    )
+    return list(session.exec(query).all())
+
+
+def mark_queued(session: Session, alert_id: str, revision: int) -> None:
+    """Note that the alert's ``revision`` has had its outbox rows written."""
+    row = session.get(AlertRow, alert_id)
+    if row is not None and row.queued != revision:
+        row.queued = revision
+        session.add(row)

@@ -9,7 +9,7 @@ is never fetched for an item that would then be dropped as a duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -173,3 +173,12 @@ def set_stories(session: Session, story_of: dict[int, str]) -> None:
         .values(story_id=bindparam("story")),
         [{"article_id": a, "story": s} for a, s in story_of.items()],
     )
+
+
+def stored_articles(session: Session, since: datetime | None = None) -> Iterator[ArticleRow]:
+    """Every stored article (dated ``since`` or later), oldest first, read 500 at a time so a
+    backtest over a year of news does not hold it all in memory."""
+    query = select(ArticleRow).order_by(col(ArticleRow.dated), col(ArticleRow.id))
+    if since is not None:
+        query = query.where(ArticleRow.dated >= since)
+    yield from session.exec(query.execution_options(yield_per=500))

@@ -4,8 +4,12 @@ A table that can be leased has ``lease_owner`` and ``lease_until`` columns. A re
 rows in one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``: on PostgreSQL two
 replicas claiming at once lock disjoint rows and neither waits; on SQLite the statement runs
 under the file's write lock and gives the same answer one at a time. What each table claims,
-and when, is in its own module (:mod:`monitor.store.feeds`, the outbox's); the policy around
-leases (renewal while work goes on, serialized writes) is :mod:`monitor.service.leases`.
+and when, is in its own module (:mod:`monitor.store.feeds`, :mod:`monitor.store.notifications`);
+renewal while work goes on is :mod:`monitor.service.leases`.
+
+Work that must see every earlier write (a new article's story, an alert's outbox rows) is
+serialized instead, by :func:`serialized`: a transaction-scoped advisory lock on PostgreSQL,
+the file's write lock, taken up front, on SQLite.
 """
 
 from __future__ import annotations
@@ -16,16 +20,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import or_, text, update
+from sqlmodel import Session, col, select
 
 from monitor.store.db import Store
+from monitor.store.tables import FeedState, NotificationRow
 
 if TYPE_CHECKING:
     from monitor.service.metrics import Metrics
 
 # The takeover warning has always come from the lease module; operators' filters know it so.
 log = logging.getLogger("monitor.service.leases")
+
+# pg_advisory_xact_lock keys: one lock for everything that assigns stories and alerts.
+INGEST_LOCK = 0x5A4E_C710
 
 
 @dataclass(slots=True)
@@ -87,3 +95,35 @@ def release_rows(store: Store, column, values: Sequence[str], owner: str) -> Non
             .values(lease_owner="", lease_until=None)
         )
         session.commit()
+
+
+def serialized(session: Session) -> None:
+    """Hold the ingest lock until the session's transaction ends.
+
+    Call it first in the transaction. On SQLite a write that changes nothing takes the
+    file's write lock at once: with the driver's deferred BEGIN, two processes could each read
+    the same state first and then both write what follows from it.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE replicas SET pid = pid WHERE 0"))
+
+
+def release_owners(store: Store, owners: Sequence[str]) -> int:
+    """Free every lease held by lives known to be over (crashed on this host), so a restart
+    need not wait out their leases; returns how many were freed."""
+    if not owners:
+        return 0
+    freed = 0
+    with store.session() as session:
+        for table in (FeedState, NotificationRow):
+            result = session.execute(
+                update(table)
+                .where(col(table.lease_owner).in_(list(owners)))
+                .values(lease_owner="", lease_until=None)
+            )
+            freed += result.rowcount
+        session.commit()
+    return freed

@@ -219,3 +219,9 @@ def renew_feeds(store: Store, names: Sequence[str], owner: str, until: datetime)
         )
         session.commit()
     return [name for name in names if name not in renewed]
+
+
+def mark_health(session: Session, state: FeedState, alert_id: str) -> None:
+    """Note the feed-health alert open for this feed ("" once it recovered)."""
+    state.health_alert = alert_id
+    session.add(state)

@@ -252,6 +252,24 @@ def next_key(session: Session, scope: str, channel: str, kind: str) -> str:
     return f"{scope or 'digest'}:{channel}:{kind}:{count + 1}"
 
 
+def fold_into(
+    session: Session, row: NotificationRow, alert_id: str, since: int, revision: int
+) -> None:
+    """Widen an untried row to the alert's revisions up to ``revision`` (the first revision it
+    reports stays as it was)."""
+    alerts = dict(row.alerts or {})
+    start = alerts.get(alert_id, [since, since])[0]
+    alerts[alert_id] = [start, revision]
+    row.alerts = alerts
+    session.add(row)
+
+
+def write_notification(session: Session, row: NotificationRow) -> None:
+    """Add a new outbox row, flushed so the next key and fold in this transaction see it."""
+    session.add(row)
+    session.flush()
+
+
 def deliveries(session: Session, alert: AlertView) -> list[dict]:
     """Every notification row that covers an alert: what went where, and how it went."""
     rows = session.exec(

@@ -6,12 +6,12 @@ it changes reaches the store only through :func:`write_stories`, in a few statem
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from monitor.store.tables import StoryRow, utcnow
 
@@ -91,3 +91,8 @@ def touch_story(session: Session, story_id: str, headline: str, now: datetime) -
         row = StoryRow(id=story_id, headline=headline, first_published=now, last_published=now)
     row.headline, row.last_published = headline, now
     session.add(row)
+
+
+def story_headlines(session: Session, story_ids: Sequence[str]) -> dict[str, str]:
+    rows = session.exec(select(StoryRow).where(col(StoryRow.id).in_(list(story_ids)))).all()
+    return {row.id: row.headline for row in rows}

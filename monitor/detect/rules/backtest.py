@@ -6,11 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import col, select
-
 from monitor.detect.rules.matcher import Matcher
 from monitor.store import Store
-from monitor.store.tables import ArticleRow, StoryRow
+from monitor.store.articles import stored_articles
+from monitor.store.stories import story_headlines as story_headlines_of
 
 
 @dataclass(slots=True)
@@ -30,11 +29,8 @@ def backtest(
     """(articles scanned, volume per rule that fired), in rule order."""
     volumes = {rule.id: RuleVolume(rule.id) for rule in matcher.rules}
     scanned = 0
-    query = select(ArticleRow).order_by(col(ArticleRow.dated), col(ArticleRow.id))
-    if since is not None:
-        query = query.where(ArticleRow.dated >= since)
     with store.session() as session:
-        for article in session.exec(query.execution_options(yield_per=500)):
+        for article in stored_articles(session, since):
             scanned += 1
             fields = {"title": article.title, "text": article.text, "source": article.source}
             for match in matcher.match(fields):
@@ -47,5 +43,4 @@ def backtest(
 
 def story_headlines(store: Store, story_ids: list[str]) -> dict[str, str]:
     with store.session() as session:
-        rows = session.exec(select(StoryRow).where(col(StoryRow.id).in_(story_ids))).all()
-    return {row.id: row.headline for row in rows}
+        return story_headlines_of(session, story_ids)
