@@ -11,10 +11,11 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.config import ChannelConfig, ConfigError, load_settings
+from monitor.config import ChannelConfig, load_settings
 from monitor.delivery.channels.build import BrokenChannel, build_channel
 from monitor.delivery.channels.email import EmailNotifier
 from monitor.delivery.channels.slack import SlackNotifier
+from monitor.errors import ConfigError
 from monitor.service.cycle import build_notifiers
 from tests.httpserver import LocalServer, Reply
 from tests.test_notify_email import Inbox, Server, _serve

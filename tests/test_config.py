@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import ConfigError, load_settings
+from monitor.config import load_settings
+from monitor.errors import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:
