@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from monitor.alerting.alerts import load_alert
-from monitor.cli.context import Context
+from monitor.cli.context import DB_OPTION, Context
 from monitor.delivery.render import alert_text
 from monitor.detect.rules.model import SEVERITIES
 from monitor.store import Store
@@ -64,7 +64,7 @@ def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool, **filters:
 @click.option("--story", "stories", multiple=True, help="Only this story's alerts (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the newest N alerts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON alert per line.")
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @click.pass_obj
 def alerts_list(
     ctx: Context,
@@ -106,7 +106,7 @@ def alerts_list(
 @alerts.command("show")
 @click.argument("alert_id")
 @click.option("--json", "as_json", is_flag=True, help="The alert as one JSON object.")
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @click.pass_obj
 def alerts_show(ctx: Context, alert_id: str, as_json: bool, db: str | None) -> None:
     """One alert: its citations with the rule version that matched, and every delivery with

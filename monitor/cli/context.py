@@ -22,6 +22,7 @@ from monitor.service.cycle import Service
 from monitor.service.logs import setup_logging
 from monitor.store.db import shown_url, store_problem
 
+DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
 RULES_OPTION = click.option(
     "--rules",
     "rules_path",

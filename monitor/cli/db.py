@@ -16,10 +16,9 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
+from monitor.cli.context import DB_OPTION
 from monitor.store import migrate, schema
 from monitor.store.db import open_engine, opening
-
-DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
 
 
 def store_url(obj: Any, db: str | None) -> str:

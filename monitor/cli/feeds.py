@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from monitor.config import FeedConfig, Settings
+from monitor.cli.context import DB_OPTION
+from monitor.cli.feed_input import check_safe, feed_or_fail, iso
+from monitor.cli.feeds_check import feeds_check
+from monitor.config import Settings
 from monitor.ingest.opml import OPMLError, Subscription, export_opml, parse_opml
 from monitor.ingest.registry import FeedExistsError, add_feed, all_feeds, remove_feed
-from monitor.ingest.safety import UnsafeURLError, check_url, parse_networks
 from monitor.ingest.urls import redact_url
 from monitor.service.logs import redact
 from monitor.store import Store
@@ -26,8 +26,6 @@ from monitor.store.failures import failures_by_feed
 from monitor.store.failures import release as release_failures
 from monitor.store.feeds import all_states
 from monitor.store.tables import FeedState
-
-DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
 
 
 def _settings(obj: Any) -> Settings:
@@ -64,9 +62,9 @@ def feed_rows(settings: Settings, store: Store, reveal: bool = False) -> list[di
                 "url": show(state.url or feed.location),
                 "origin": "config" if feed.name in config_names else state.origin,
                 "title": state.title,
-                "last_success": _iso(state.last_success),
-                "last_polled": _iso(state.last_polled),
-                "next_poll": _iso(state.next_poll),
+                "last_success": iso(state.last_success),
+                "last_polled": iso(state.last_polled),
+                "next_poll": iso(state.next_poll),
                 "last_error": redact(state.last_error),
                 "consecutive_failures": state.consecutive_failures,
                 "items_seen": state.items_seen,
@@ -80,7 +78,7 @@ def feed_rows(settings: Settings, store: Store, reveal: bool = False) -> list[di
                         "attempts": f.attempts,
                         "quarantined": f.quarantined,
                         "error": redact(f.error),
-                        "last_failed": _iso(f.last_failed),
+                        "last_failed": iso(f.last_failed),
                     }
                     for f in failures.get(feed.name, [])
                 ],
@@ -149,8 +147,8 @@ def feeds_add(
         monitor feeds add https://example.org/news.rss --name example-news
     """
     settings = _settings(obj)
-    feed = _feed_or_fail(url, name, source, not no_full_text)
-    _check_safe(settings, url)
+    feed = feed_or_fail(url, name, source, not no_full_text)
+    check_safe(settings, url)
     store = _store(obj, db, create=True)
     try:
         add_feed(settings, store, feed)
@@ -256,107 +254,16 @@ def feeds_export(obj: Any, db: str | None) -> None:
     sys.stdout.write(export_opml(subscriptions) + "\n")
 
 
-@feeds.command("check")
-@click.argument("location")
-@click.option("--json", "as_json", is_flag=True, help="The feed and its entries as one object.")
-@click.pass_obj
-def feeds_check(obj: Any, location: str, as_json: bool) -> None:
-    """Fetch and parse one feed as the poller would, and show what it would store.
-
-    LOCATION is a feed URL or a file. Nothing is stored, no rule runs and no linked page is
-    fetched: this is for trying a feed before adding it, or seeing why one fails. Exits 1 if
-    the feed cannot be fetched or is not a feed; problems a poll would survive (an ill-formed
-    document, entries without text or date) are listed, and the exit is 0.
-
-    \b
-    Example:
-        monitor feeds check https://example.org/news.rss
-        monitor feeds check seeds/feeds/daily-ledger.rss
-    """
-    from monitor.ingest.fetch import fetch, make_client
-    from monitor.ingest.parse import parse_feed
-
-    settings = _settings(obj)
-    feed = _feed_for(location)
-    if feed.url is not None:
-        _check_safe(settings, feed.url)
-    with make_client(settings.http) as client:
-        result = fetch(feed, client, settings.http.max_bytes, deadline=settings.http.deadline)
-    parsed = parse_feed(result.body, result.url, result.headers, feed.name, feed.source)
-    problems = [parsed.problem] if parsed.problem else []
-    if parsed.entries > len(parsed.articles):
-        skipped = parsed.entries - len(parsed.articles)
-        problems.append(f"{skipped} entry/entries without a title or text, skipped")
-    undated = sum(1 for a in parsed.articles if a.published is None)
-    if undated:
-        problems.append(f"{undated} entry/entries without a date: dated when first seen")
-    if not parsed.articles:
-        problems.append("no entries")
-    if as_json:
-        entries = [
-            {
-                "title": a.title,
-                "published": _iso(a.published),
-                "url": a.url,
-                "text_length": len(a.text),
-                "summary_only": a.summary_only,
-            }
-            for a in parsed.articles
-        ]
-        out = {"title": parsed.title, "format": parsed.format, "url": redact_url(result.url)}
-        click.echo(json.dumps({**out, "entries": entries, "problems": problems}))
-        return
-    click.echo(f"{parsed.title or '(untitled)'}  [{parsed.format or 'unknown format'}]")
-    click.echo(f"  from {redact_url(result.url)}, {len(result.body)} bytes")
-    for article in parsed.articles:
-        date = _iso(article.published) or "no date"
-        full = ", summary only (the poller fetches the page)" if article.summary_only else ""
-        click.echo(f"  - {article.title[:100]}")
-        click.echo(f"    {date} · {len(article.text)} chars of text{full}")
-        if article.url:
-            click.echo(f"    {redact_url(article.url)}")
-    click.echo(f"{len(parsed.articles)} entry/entries", err=True)
-    for problem in problems:
-        click.echo(f"problem: {problem}", err=True)
-
-
-def _feed_for(location: str) -> FeedConfig:
-    """A feed for a URL or an existing file, or one line saying it is neither."""
-    if location.startswith(("http://", "https://")):
-        return _feed_or_fail(location, "", "", False)
-    path = Path(location)
-    if not path.is_file():
-        raise click.ClickException(f"{location}: not an http(s) URL nor a file")
-    return FeedConfig(path=path.resolve(), full_text=False)
-
-
 def _add_subscription(settings: Settings, store: Store, sub: Subscription) -> None:
     """Add under the outline's title; if another feed has that name, under the URL."""
-    feed = _feed_or_fail(sub.url, sub.title, "", True)
-    _check_safe(settings, sub.url)
+    feed = feed_or_fail(sub.url, sub.title, "", True)
+    check_safe(settings, sub.url)
     try:
         add_feed(settings, store, feed, origin="opml")
     except FeedExistsError:
         if feed.name == sub.url:
             raise
-        add_feed(settings, store, _feed_or_fail(sub.url, "", "", True), origin="opml")
+        add_feed(settings, store, feed_or_fail(sub.url, "", "", True), origin="opml")
 
 
-def _feed_or_fail(url: str, name: str, source: str, full_text: bool) -> FeedConfig:
-    try:
-        return FeedConfig(url=url, name=name, source=source, full_text=full_text)
-    except ValidationError as exc:
-        reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise click.ClickException(reason) from None
-
-
-def _check_safe(settings: Settings, url: str) -> None:
-    http = settings.http
-    try:
-        check_url(url, http.allow_private, parse_networks(http.allow_networks))
-    except UnsafeURLError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+feeds.add_command(feeds_check)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.context import RULES_OPTION, Context, valid_rules_or_exit
+from monitor.cli.context import DB_OPTION, RULES_OPTION, Context, valid_rules_or_exit
 from monitor.detect.rules import Matcher, load_rules
 from monitor.detect.rules.backtest import backtest, story_headlines
 from monitor.detect.rules.examples import run_examples
@@ -113,7 +113,7 @@ def rules_explain(ctx: Context, rule_id: str, file_or_text: str, rules_path: Pat
     show_default=True,
     help="How far back to look, e.g. 7d, 12h, 2w; 'all' for every stored article.",
 )
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @RULES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per rule.")
 @click.pass_obj

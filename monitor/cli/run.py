@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.context import Context, open_service
+from monitor.cli.context import DB_OPTION, Context, open_service
 from monitor.detect.rules import Matcher, load_rules
 from monitor.errors import ConfigError, FeedError, RuleError
 from monitor.service.web import probe
@@ -71,7 +71,7 @@ def run(ctx: Context, once: bool, allow_empty_rules: bool) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="The status as one JSON object.")
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @click.pass_obj
 def status(ctx: Context, as_json: bool, db: str | None) -> None:
     """The deployment as the store sees it: daemon lives (running, stopped, gone), the

@@ -6,7 +6,7 @@ import click
 
 from monitor.alerting.health import RULE_ID as HEALTH_RULE
 from monitor.alerting.silences import active_silences, add_silence
-from monitor.cli.context import Context
+from monitor.cli.context import DB_OPTION, Context
 from monitor.detect.rules.parse import RulesError, did_you_mean, valid_rules
 from monitor.store import Store
 from monitor.store.silences import expire_silence
@@ -24,7 +24,7 @@ def silence() -> None:
 @click.option("--match", "text", default="", help="Silence alerts whose sources mention this.")
 @click.option("--for", "duration", default="7d", show_default=True, help="e.g. 12h, 7d, 2w")
 @click.option("--reason", required=True, help="Why, for the next analyst who wonders.")
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @click.pass_obj
 def silence_add(
     ctx: Context, rule: str, story: str, text: str, duration: str, reason: str, db: str | None
@@ -67,7 +67,7 @@ def _check_rule_known(ctx: Context, rule: str) -> None:
 
 
 @silence.command("list")
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @click.pass_obj
 def silence_list(ctx: Context, db: str | None) -> None:
     """The silences in force."""
@@ -87,7 +87,7 @@ def silence_list(ctx: Context, db: str | None) -> None:
 
 @silence.command("expire")
 @click.argument("silence_id", type=int)
-@click.option("--db", help="Store URL [default: the config's database_url].")
+@DB_OPTION
 @click.pass_obj
 def silence_expire(ctx: Context, silence_id: int, db: str | None) -> None:
     """End a silence now."""
