@@ -16,15 +16,8 @@ from monitor.models import AlertView, CitationView
 
 
 class NotifyError(DeliveryError):
-    """A send that failed; ``retryable`` says whether trying again later can help, and
-    ``retry_after`` (seconds) is the channel's own word on when, e.g. Slack's Retry-After."""
-
-    def __init__(
-        self, message: str, retryable: bool = True, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.retry_after = retry_after
+    """A channel's send that failed: ``retryable`` and ``retry_after`` as in
+    :class:`~monitor.errors.DeliveryError`, which is all the retry stage reads."""
 
 
 @dataclass(slots=True)
