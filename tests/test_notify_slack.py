@@ -19,7 +19,7 @@ import pytest
 
 from monitor.delivery.channels.base import Message, NotifyError
 from monitor.delivery.channels.slack import SlackNotifier
-from monitor.delivery.channels.slack.render import escape, render
+from monitor.delivery.channels.slack.render import escape, escape_code, render
 from monitor.models import AlertView, CitationView
 from monitor.store import Store
 from monitor.store.slack_threads import SlackThreads
@@ -260,6 +260,21 @@ def test_escape_rules() -> None:
     assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
     assert escape("@channel hi @Here") == "@\u2060channel hi @\u2060Here"
     assert escape("mail@channels.example") == "mail@channels.example"
+
+
+def test_article_text_cannot_restyle_the_message_and_ids_stay_copyable() -> None:
+    hostile = "*URGENT* _read_ ~this~ `now`"
+    msg = message(
+        [alert([citation(1, f"{hostile}: workers sent.", title=hostile)], headline=hostile)]
+    )
+    payload = render(msg)[0]
+    body = "\n".join(texts(payload))
+    for mark in "*_~`":
+        assert f"\u2060{mark}\u2060" in body  # every mark of the article's own is inert
+    assert "*URGENT*" not in body and "_read_" not in body and "`now`" not in body
+    assert "`dprk-overseas-labor`" in body  # our own code spans: the id exactly, nothing hidden
+    assert escape("a*b") == "a\u2060*\u2060b" and escape_code("a_b") == "a_b"
+    assert problems(payload) == []
 
 
 def test_matched_terms_are_bold_and_adjacent_terms_merge() -> None:

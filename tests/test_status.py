@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.service.replicas import _started, instance, register
 from monitor.store import Store
 from monitor.store.feeds import claim_feeds, ensure_feed_rows
 from monitor.store.tables import NotificationRow, ReplicaRow, utcnow
@@ -48,3 +51,27 @@ def test_status_tells_running_stopped_and_gone_lives_and_the_outbox(db_url):
     text = CliRunner().invoke(cli, ["status", "--db", db_url]).output
     assert "host:1:run  running" in text and "holds 2 feed(s)" in text
     assert "outbox    1 failed, 1 pending (oldest pending since" in text
+
+
+def test_a_life_proven_dead_at_another_start_is_gone_at_once(db_url):
+    """A SIGKILLed daemon's row still beats "now"; the next start on its host proves the
+    process gone, and from then on `status` shows it gone, not running for another minute."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        boot, namespace, _pid, _start = instance().split(":")
+        killed_instance = f"{boot}:{namespace}:{child.pid}:{_started(child.pid)}"
+    finally:
+        child.kill()
+        child.wait()
+    store = Store(db_url)
+    now = utcnow()
+    with store.session() as session:
+        session.add(ReplicaRow(id="host:9:killed", instance=killed_instance, heartbeat=now))
+        session.commit()
+    crashed = register(store, "host:10:new", silent_after=timedelta(minutes=1))
+    store.close()
+    assert [r.id for r in crashed] == ["host:9:killed"]
+
+    found = json.loads(CliRunner().invoke(cli, ["status", "--json", "--db", db_url]).output)
+    lives = {life["id"]: life["state"] for life in found["lives"]}
+    assert lives == {"host:9:killed": "gone", "host:10:new": "running"}

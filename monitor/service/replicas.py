@@ -53,7 +53,11 @@ def register(store: Store, replica: str, silent_after: timedelta) -> list[Replic
         heartbeat=now,
     )
     open_lives = replica_rows.register(store, life, since=now - RECENT)
-    crashed = [r for r in open_lives if dead_here(r) or not running_now(r, silent_after, now)]
+    proven = [r for r in open_lives if r.stopped is None and dead_here(r)]
+    crashed = [r for r in open_lives if r in proven or not running_now(r, silent_after, now)]
+    # A life proven gone is ended now, so `status` and the work shares stop counting it at
+    # once rather than after its heartbeat goes silent.
+    replica_rows.ended(store, [r.id for r in proven], now)
     if crashed:
         last = max(crashed, key=lambda r: r.started)
         log.error(

@@ -46,14 +46,27 @@ SEVERITY_ICONS = {
 Block = dict[str, Any]
 
 
+def escape_code(text: str) -> str:
+    """Text inside our own backticks (rule and story ids): only Slack's three entities, so an id
+    copied from a message is the id, with nothing invisible in it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Formatting marks in mrkdwn, which has no escape character: a mark between two word joiners
+# (U+2060, invisible, not a space) is never at a word boundary, so it can neither open nor
+# close bold, italics, strike-through or code, and the reader still sees it.
+_MARKS = re.compile(r"[*_~`]")
+
+
 def escape(text: str) -> str:
-    """Article text made literal in mrkdwn: no links, mentions or broadcasts.
+    """Article text made literal in mrkdwn: no links, mentions, broadcasts or styling.
 
     Slack's own rule is to escape ``&``, ``<`` and ``>``; that alone stops ``<!channel>``,
     ``<@U123>`` and ``<https://evil|click>``. A bare ``@channel``/``@here``/``@everyone`` is
-    also broken with a word joiner, since some clients and older apps still expand them.
+    also broken with a word joiner, since some clients and older apps still expand them, and
+    so are ``*``, ``_``, ``~`` and backticks, so a headline cannot restyle the message.
     """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKS.sub("\u2060\\g<0>\u2060", escape_code(text))
     return re.sub(r"@(channel|here|everyone)\b", "@\u2060\\1", text, flags=re.IGNORECASE)
 
 
@@ -169,7 +182,7 @@ def body_blocks(message: Message) -> list[Block]:
                 blocks.append(
                     _context(
                         f"{SEVERITY_ICONS.get(alert.severity, '')} *{escape(alert.title)}* · "
-                        f"`{escape(alert.rule)}` · {alert.severity}"
+                        f"`{escape_code(alert.rule)}` · {alert.severity}"
                     )
                 )
             for citation in section.sources:
@@ -178,9 +191,9 @@ def body_blocks(message: Message) -> list[Block]:
 
 
 def footer_text(message: Message) -> str:
-    rules = ", ".join(f"`{escape(r)}`" for r in rule_ids(message))
+    rules = ", ".join(f"`{escape_code(r)}`" for r in rule_ids(message))
     stories = list(dict.fromkeys(a.story for a in message.alerts)) or [message.story]
-    story_list = ", ".join(f"`{escape(s)}`" for s in stories if s)
+    story_list = ", ".join(f"`{escape_code(s)}`" for s in stories if s)
     label = "rules" if len(rule_ids(message)) > 1 else "rule"
     noun = "stories" if len(stories) > 1 else "story"
     return truncate(f"{label} {rules} · {noun} {story_list}", MAX_SECTION_TEXT - 100)
