@@ -102,16 +102,21 @@ def test_backtest_counts_per_day_and_per_story(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines))
     assert invoke("replay", str(path), "--db", db).exit_code == 0
-    result = invoke("rules", "backtest", "--since", "all", "--db", db, "--json")
+    result = invoke("rules", "backtest", "--db", db, "--json")  # all stored articles
     assert result.exit_code == 0, result.output
     volumes = {v["rule"]: v for v in map(json.loads, result.stdout.splitlines())}
     assert volumes["dprk-overseas-labor"]["per_day"] == {"2019-08-01": 1, "2019-08-02": 1}
     assert volumes["dprk-overseas-labor"]["alerts"] == 1
     assert volumes["dprk-oil-transfer"]["articles"] == 1
-    assert "dprk-sanctions-evasion" not in volumes
-    assert "scanned 3 all stored articles" in result.output
+    assert volumes["dprk-sanctions-evasion"]["articles"] == 0  # listed: it fired nothing
+    assert "scanned 3 all stored articles; 2 rule(s) fired, 1 fired nothing: " in result.output
     recent = invoke("rules", "backtest", "--since", "30d", "--db", db)
     assert recent.exit_code == 0 and "scanned 0 articles since 30d ago" in recent.output
+    assert "3 more stored article(s) are older (the newest stored is dated 2019-08-02)" in (
+        recent.output
+    )
+    text = invoke("rules", "backtest", "--db", db).output
+    assert "dprk-sanctions-evasion: 0 article(s), 0 alert(s)" in text
     wrong = invoke("rules", "backtest", "--since", "soon", "--db", db)
     assert wrong.exit_code == 2 and "not a duration: 'soon'" in wrong.output
 

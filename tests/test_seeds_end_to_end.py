@@ -145,3 +145,22 @@ def test_seed_files_are_the_shared_seeds_unchanged():
         for path in SEED_FILES:
             assert path.read_bytes() == (shared / path.name).read_bytes()
     assert (SEEDS / "feeds" / "daily-ledger.rss").is_file()
+
+
+def test_json_logging_makes_console_alerts_json_lines(tmp_path):
+    """Under MONITOR_LOG_FORMAT=json a log collector reads stdout and stderr alike: every line
+    is one JSON object, and each alert message is one of them."""
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'j.db'}",
+        "MONITOR_LOG_FORMAT": "json",
+    }
+    env.pop("MONITOR_CONFIG", None)
+    command = [sys.executable, "-m", "monitor", "run", "--once"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    assert messages and all(m["type"] == "alert" for m in messages)
+    rules = {a["rule"]: len(a["citations"]) for m in messages for a in m["alerts"]}
+    assert rules == {"dprk-overseas-labor": 2, "dprk-oil-transfer": 1}
+    assert all(m["channel"] == "console" and m["kind"] == "new" for m in messages)

@@ -10,7 +10,7 @@ import click
 
 from monitor.cli.context import DB_OPTION, RULES_OPTION, Context, valid_rules_or_exit
 from monitor.detect.rules import Matcher, load_rules
-from monitor.detect.rules.backtest import backtest, story_headlines
+from monitor.detect.rules.backtest import backtest, stored_span, story_headlines
 from monitor.detect.rules.examples import run_examples
 from monitor.detect.rules.explain import explain
 from monitor.detect.rules.parse import did_you_mean
@@ -109,9 +109,9 @@ def rules_explain(ctx: Context, rule_id: str, file_or_text: str, rules_path: Pat
 @rules.command("backtest")
 @click.option(
     "--since",
-    default="30d",
+    default="all",
     show_default=True,
-    help="How far back to look, e.g. 7d, 12h, 2w; 'all' for every stored article.",
+    help="Only articles dated this recently (published, else first seen), e.g. 30d, 12h, 2w.",
 )
 @DB_OPTION
 @RULES_OPTION
@@ -137,6 +137,7 @@ def rules_backtest(
     try:
         scanned, volumes = backtest(store, matcher, cutoff)
         headlines = story_headlines(store, [s for v in volumes for s in v.stories])
+        stored, newest = stored_span(store)
     finally:
         store.close()
     for volume in volumes:
@@ -168,7 +169,18 @@ def rules_backtest(
                 f"[{story}, {len(titles)} source(s)]"
             )
     window = "all stored articles" if cutoff is None else f"articles since {since} ago"
-    click.echo(f"scanned {scanned} {window}; {len(volumes)} rule(s) fired", err=True)
+    fired = [v.rule for v in volumes if v.articles]
+    silent = [v.rule for v in volumes if not v.articles]
+    line = f"scanned {scanned} {window}; {len(fired)} rule(s) fired"
+    if silent:
+        line += f", {len(silent)} fired nothing: {', '.join(silent)}"
+    click.echo(line, err=True)
+    if scanned < stored and newest is not None:
+        click.echo(
+            f"{stored - scanned} more stored article(s) are older (the newest stored is dated "
+            f"{newest:%Y-%m-%d}): --since all scans them",
+            err=True,
+        )
 
 
 @rules.command("schema")

@@ -1,7 +1,9 @@
-"""An alert as plain text for people: the console, ``alerts list``, ``replay``."""
+"""Alerts as plain text for people (the console, ``alerts list``, ``replay``), and a message as
+JSON for programs (the webhook, the console under JSON logging)."""
 
 from __future__ import annotations
 
+from monitor.delivery.channels.base import Message
 from monitor.delivery.channels.markup import when
 from monitor.models import AlertView, CitationView
 
@@ -34,3 +36,16 @@ def alert_text(
         lines += _citation_lines(numbers[citation.id], citation)
     lines.append(f"  Alert {alert.id} · story {alert.story}")
     return "\n".join(lines)
+
+
+def message_json(message: Message) -> dict:
+    """A message as JSON: the webhook's body, and a console line under JSON logging."""
+    return {
+        "kind": message.kind,
+        "key": message.key,
+        "story": message.story,
+        "headline": message.headline,
+        "severity": message.severity,
+        "new_sources": {a.id: [c.id for c in message.fresh(a)] for a in message.alerts},
+        "alerts": [a.to_json() for a in message.alerts],
+    }

@@ -21,6 +21,7 @@ from typing import Any, Literal, TextIO
 from pythonjsonlogger.json import JsonFormatter
 
 __all__ = [
+    "current_format",
     "CONTEXT_FIELDS",
     "MASK",
     "redact",
@@ -233,6 +234,14 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 # Marks handlers installed here so a second setup_logging() replaces them and only them.
 _OWNED = "_monitor_logs_owned"
+_format: list[str] = ["text"]  # the format of the last setup_logging(), for the console channel
+
+
+def current_format() -> str:
+    """ "text" or "json", as logging was last set up: what reads this process's output (a
+    person, or a log collector expecting one JSON object a line) reads the console channel too.
+    """
+    return _format[0]
 
 
 def setup_logging(
@@ -260,6 +269,7 @@ def setup_logging(
     handler.setFormatter(RedactingFormatter(inner))
     setattr(handler, _OWNED, True)
 
+    _format[0] = fmt
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _OWNED, False)]:
         root.removeHandler(old)

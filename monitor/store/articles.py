@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, insert, update
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from monitor.models import Article
 from monitor.store.tables import ArticleRow, ForgottenRow
@@ -182,3 +182,9 @@ def stored_articles(session: Session, since: datetime | None = None) -> Iterator
     if since is not None:
         query = query.where(ArticleRow.dated >= since)
     yield from session.exec(query.execution_options(yield_per=500))
+
+
+def article_span(session: Session) -> tuple[int, datetime | None]:
+    """How many articles are stored, and the date of the newest."""
+    count, newest = session.exec(select(func.count(), func.max(ArticleRow.dated))).one()
+    return count, newest

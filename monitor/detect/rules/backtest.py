@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from monitor.detect.rules.matcher import Matcher
 from monitor.store import Store
-from monitor.store.articles import stored_articles
+from monitor.store.articles import article_span, stored_articles
 from monitor.store.stories import story_headlines as story_headlines_of
 
 
@@ -26,7 +26,8 @@ class RuleVolume:
 def backtest(
     store: Store, matcher: Matcher, since: datetime | None
 ) -> tuple[int, list[RuleVolume]]:
-    """(articles scanned, volume per rule that fired), in rule order."""
+    """(articles scanned, volume per rule), in rule order; a rule that fired nothing is there
+    too, with no articles: a rule that never fires is as much news to its author."""
     volumes = {rule.id: RuleVolume(rule.id) for rule in matcher.rules}
     scanned = 0
     with store.session() as session:
@@ -38,9 +39,15 @@ def backtest(
                 volume.per_day[article.dated.date()] += 1
                 story = article.story_id or f"article-{article.id}"
                 volume.stories.setdefault(story, []).append(article.title)
-    return scanned, [v for v in volumes.values() if v.articles]
+    return scanned, list(volumes.values())
 
 
 def story_headlines(store: Store, story_ids: list[str]) -> dict[str, str]:
     with store.session() as session:
         return story_headlines_of(session, story_ids)
+
+
+def stored_span(store: Store) -> tuple[int, datetime | None]:
+    """(articles stored, the newest one's date), to tell an author their window missed some."""
+    with store.session() as session:
+        return article_span(session)
