@@ -195,3 +195,18 @@ def test_commands_work_from_any_folder(tmp_path, monkeypatch):
     assert "Alert al-" in replay.stdout
     assert "no config file" in replay.stderr and "built-in defaults" in replay.stderr
     assert "defaults/rules" in replay.stderr
+
+
+def test_database_url_from_a_secret_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MONITOR_DATABASE_URL_FILE", raising=False)
+    path = write(tmp_path, "database_url_file: secrets/db\n")
+    (path.parent / "secrets").mkdir()
+    (path.parent / "secrets" / "db").write_text("postgresql+psycopg://m:pw-in-file@db/m\n")
+    assert load_settings(path).database_url == "postgresql+psycopg://m:pw-in-file@db/m"
+    from monitor.service.logs import redact
+
+    assert "pw-in-file" not in redact("postgresql+psycopg://m:pw-in-file@db/m")
+    (path.parent / "secrets" / "db").unlink()
+    with pytest.raises(ConfigError, match=r"database_url_file: cannot read .*secrets/db"):
+        load_settings(path)

@@ -68,10 +68,25 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             for err in exc.errors()
         ]
         raise ConfigError(f"invalid configuration{where}: " + "; ".join(problems)) from None
+    if settings.database_url_file is not None:
+        settings.database_url = _url_from_file(settings.database_url_file, path)
     password = make_url(settings.database_url).password
     if password:
         register_secret(str(password))
     return _resolve_paths(settings, path, in_file, overrides)
+
+
+def _url_from_file(file: Path, config: Path | None) -> str:
+    """The store URL kept in a secret file; relative to the config file, like its other paths."""
+    if not file.is_absolute() and config is not None:
+        file = config.parent / file
+    try:
+        url = file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"database_url_file: cannot read {file}: {exc.strerror or exc}") from None
+    if not url:
+        raise ConfigError(f"database_url_file: {file} is empty")
+    return url
 
 
 def _read_config(path: Path) -> dict[str, Any]:

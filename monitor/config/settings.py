@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_STORE
+    # A file holding the URL (a mounted secret: the URL carries the database password); when
+    # set, it wins over database_url.
+    database_url_file: Path | None = None
     rules_dir: Path = PACKAGED_RULES
     tick: int = Field(default=60, ge=1, description="seconds between scheduler ticks")
     poll_interval: int = Field(default=900, ge=10, description="default seconds between polls")
