@@ -75,3 +75,14 @@ def test_a_life_proven_dead_at_another_start_is_gone_at_once(db_url):
     found = json.loads(CliRunner().invoke(cli, ["status", "--json", "--db", db_url]).output)
     lives = {life["id"]: life["state"] for life in found["lives"]}
     assert lives == {"host:9:killed": "gone", "host:10:new": "running"}
+
+
+def test_status_in_a_fresh_process_prints_only_the_status(db_url):
+    """Alembic logs "setup plugin ..." at info when first imported; an operator's `status`
+    must not open with a screen of it (in-process tests import Alembic long before)."""
+    Store(db_url).close()
+    command = [sys.executable, "-m", "monitor", "status", "--db", db_url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("store ")
+    assert "alembic" not in done.stderr

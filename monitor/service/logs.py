@@ -49,7 +49,8 @@ MASK = "**********"
 _MIN_SECRET_LENGTH = 6
 
 # Libraries that log every request at INFO would drown the daemon's own lines.
-_QUIET_LOGGERS = ("httpx", "apscheduler")
+# alembic.runtime.plugins says "setup plugin …" at info whenever Alembic is imported.
+_QUIET_LOGGERS = ("httpx", "apscheduler", "alembic.runtime.plugins")
 
 # Credential shapes that are masked even if nobody registered them, because config can reach
 # a log line (a URL in an error message) before the code that loaded it registered the value.
