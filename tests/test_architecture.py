@@ -98,3 +98,32 @@ def test_sql_is_only_in_the_store():
         if rel.parts[0] != "store" and (found := _sql_in(path)):
             offenders[str(rel)] = found
     assert offenders == {}
+
+
+# Not user-facing errors: a stop signal, a parser's early exit, and a bug in our own code.
+NOT_IN_THE_FAMILY = {"FetchCancelled", "_RootReached", "IllegalTransition"}
+
+
+def test_every_error_class_is_in_the_one_family():
+    """What a command can fail on is a MonitorError, so the CLI maps it to one line."""
+    import importlib
+    import pkgutil
+
+    import monitor
+    from monitor.errors import MonitorError
+
+    strays = []
+    for info in pkgutil.walk_packages(monitor.__path__, "monitor."):
+        if info.name == "monitor.__main__" or ".migrations" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Exception)
+                and value.__module__ == info.name
+                and name not in NOT_IN_THE_FAMILY
+                and not issubclass(value, MonitorError)
+            ):
+                strays.append(f"{info.name}.{name}")
+    assert strays == []

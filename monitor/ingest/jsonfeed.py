@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from monitor.errors import FeedError
 from monitor.util.dates import parse_date
 
 
-class JSONFeedError(ValueError):
+class JSONFeedError(FeedError, ValueError):
     """The document is JSON but not a JSON Feed; the message says what is missing."""
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from monitor.errors import MonitorError
+
 
 @dataclass(frozen=True, slots=True)
 class Pos:
@@ -78,8 +80,9 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-class YamlSyntaxError(ValueError):
-    """A file that is not YAML at all, with the position PyYAML found the problem at."""
+class YamlSyntaxError(MonitorError, ValueError):
+    """A file that is not YAML at all, with the position PyYAML found the problem at. Its
+    callers (the config, the rule loader) report it in their own family, with the file."""
 
     def __init__(self, pos: Pos, message: str) -> None:
         super().__init__(f"{pos}: {message}")
