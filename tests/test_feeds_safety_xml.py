@@ -60,7 +60,7 @@ def test_a_billion_laughs_cannot_hide_its_dtd(document):
     assert seconds < 1 and peak < 5_000_000
     assert len(parsed.articles[0].title) < 100  # &lol9; left unexpanded: never 3 GB of "lol"
     assert parsed.articles[0].text == "Still here."
-    assert "dropped 9 DTD entity declaration(s) that could expand" in parsed.problem
+    assert "dropped 6 DTD entity declaration(s) that could expand" in parsed.problem
 
 
 def quadratic(value_length: int, references: int) -> bytes:
@@ -142,7 +142,7 @@ def test_a_hidden_billion_laughs_is_on_the_feeds_health(db_url):
         finally:
             service.close()
     assert report.ingest.new == 1
-    assert "dropped 9 DTD entity declaration(s) that could expand" in state.last_error
+    assert "dropped 6 DTD entity declaration(s) that could expand" in state.last_error
 
 
 def _documents() -> Iterator[Path]:

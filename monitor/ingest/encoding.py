@@ -46,6 +46,7 @@ _ENTITY_REF = re.compile(r"&([A-Za-z_:][\w.:-]*);")
 # on a line of its own, it must read the same to expat and to feedparser's pattern.
 _PLAIN_VALUE = re.compile(r"[^&%\"<>\n]*")
 _MIN_EXPANSION_BUDGET = 1 << 20  # characters entity references may add to a small document
+_MAX_ENTITY_VALUE = 4096  # characters one entity may hold once the entities it names are in
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
@@ -160,8 +161,12 @@ def _read_prolog(text: str) -> _Prolog:
         public: str | None,
         notation: str | None,
     ) -> None:
-        # Kept: an internal general entity whose text expands to nothing but itself. One
-        # character cannot spell a reference, whatever it is (``&#38;``, ``&#60;``).
+        # Kept: an internal general entity whose text expands to nothing but itself, once the
+        # references it makes to entities already kept are written out (each bounded, so a
+        # chain of entities ten times the last cannot grow). One character cannot spell a
+        # reference, whatever it is (``&#38;``, ``&#60;``).
+        if value is not None and not is_parameter and len(value) > 1:
+            value = _resolved(value, prolog.entities)
         plain = value is not None and (len(value) == 1 or _PLAIN_VALUE.fullmatch(value))
         if is_parameter or not plain:
             prolog.dropped += 1
@@ -235,6 +240,22 @@ def _external_id(system: str | None, public: str | None) -> str:
         return ""
     quoted = " ".join(f'"{i}"' for i in ids)
     return f" PUBLIC {quoted}" if public is not None else f" SYSTEM {quoted}"
+
+
+def _resolved(value: str, kept: dict[str, str]) -> str | None:
+    """``value`` with its references to kept entities written out; None if it refers to any
+    other entity or would grow past :data:`_MAX_ENTITY_VALUE` characters."""
+    if "&" not in value:
+        return value
+    size = len(value)
+    for match in _ENTITY_REF.finditer(value):
+        known = kept.get(match.group(1))
+        if known is None:
+            return None
+        size += len(known)
+        if size > _MAX_ENTITY_VALUE:
+            return None
+    return _ENTITY_REF.sub(lambda m: kept[m.group(1)], value)
 
 
 def _entity_value(value: str) -> str:

@@ -24,20 +24,28 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 def extract_text(html: bytes | str, url: str = "") -> str:
     """The article body of an HTML page as paragraphs of text, or "" if none was found."""
+    return extract_page(html, url)[1]
+
+
+def extract_page(html: bytes | str, url: str = "", with_title: bool = False) -> tuple[str, str]:
+    """(title, body) of a news page; the title only when asked (the metadata pass costs about
+    twice the extraction), "" for what was not found."""
     import trafilatura  # imported on first use: it pulls in lxml and friends (~0.3 s)
 
+    options = {"url": url or None, "include_comments": False, "include_tables": False}
     try:
-        text = trafilatura.extract(
-            html,
-            url=url or None,
-            include_comments=False,
-            include_tables=False,
-            favor_precision=True,
-        )
+        if with_title:
+            found = trafilatura.bare_extraction(
+                html, favor_precision=True, with_metadata=True, **options
+            )
+            if found is None:
+                return "", ""
+            return (found.title or "").strip(), (found.text or "").strip()
+        text = trafilatura.extract(html, favor_precision=True, **options)
     except Exception as exc:  # a parser bug on one page must not lose the entry
         log.warning("extracting %s failed: %s: %s", url, type(exc).__name__, exc)
-        return ""
-    return (text or "").strip()
+        return "", ""
+    return "", (text or "").strip()
 
 
 def fill_full_text(
@@ -56,7 +64,9 @@ def fill_full_text(
     except FetchError as exc:
         log.info("full text of %s: %s; keeping the summary", article.url, exc)
         return False
-    text = extract_text(page.body, page.url)
+    title, text = extract_page(page.body, page.url, with_title=not article.title)
+    if title and not article.title:
+        article.title = title  # a link-only entry gets its page's headline
     if len(text) <= len(article.text):
         log.info("full text of %s: nothing longer than the summary found", article.url)
         return False

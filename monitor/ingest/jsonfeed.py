@@ -63,14 +63,14 @@ def parse_json_feed(body: bytes, url: str) -> JSONFeed:
         raise JSONFeedError("not valid JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise JSONFeedError("a JSON Feed is an object, this document is not")
-    version = str(document.get("version", ""))
-    if not version.startswith("https://jsonfeed.org/version/"):
-        raise JSONFeedError(f"no JSON Feed version (got {version!r})")
+    version = _version(document.get("version"))
+    if not version:
+        raise JSONFeedError(f"no JSON Feed version (got {document.get('version')!r})")
     items = document.get("items")
     if not isinstance(items, list):
         raise JSONFeedError("a JSON Feed needs an 'items' list")
     feed = JSONFeed(
-        version=version.rsplit("/", 1)[-1],
+        version=version,
         title=_text(document.get("title")),
         home_page_url=_text(document.get("home_page_url")),
     )
@@ -117,3 +117,19 @@ def _date(value: Any) -> datetime | None:
         return parse_date(value)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved into UTC
         return None
+
+
+def _version(value: object) -> str:
+    """The spec's version ("1", "1.1") from its URL, or from the bare number some generators
+    write ("1.0"); "" when the document does not claim to be a JSON Feed."""
+    text = str(value or "").strip().rstrip("/")
+    for prefix in ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    else:
+        if not isinstance(value, str | int | float):
+            return ""
+    if text in ("1", "1.0"):
+        return "1"
+    return text if text in ("1.1",) else ""

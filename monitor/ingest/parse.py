@@ -22,6 +22,7 @@ from monitor.errors import FeedError
 from monitor.ingest.encoding import UnsafeXMLError, decode, defuse, to_utf8_xml
 from monitor.ingest.html import html_to_text
 from monitor.ingest.jsonfeed import JSONFeedError, looks_like_json, parse_json_feed
+from monitor.ingest.repair import drop_undeclared_prefixes
 from monitor.ingest.urls import canonical_url
 from monitor.models import Article
 
@@ -68,15 +69,13 @@ def parse_feed(
     response_headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
     if "content-language" in lower:
         response_headers["content-language"] = lower["content-language"]
-    try:
-        # Links inside entries' HTML are never kept (only its text is), so feedparser need
-        # not resolve them: a fifth of its time on a typical feed. Entry links still resolve.
-        parsed = feedparser.parse(
-            to_utf8_xml(text), response_headers=response_headers, resolve_relative_uris=False
-        )
-    except Exception as exc:  # feedparser raises on a few hostile documents
-        raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from None
+    parsed = _feedparse(text, response_headers)
     problems = [p for p in (decoded.note, defused) if p]
+    if not parsed.get("version") and not parsed.entries:
+        repaired, prefixes = drop_undeclared_prefixes(text)
+        if prefixes:  # a second chance: the document is unreadable as it stands
+            parsed = _feedparse(repaired, response_headers)
+            problems.append(f"undeclared prefix(es) {', '.join(prefixes)}: dropped to read it")
     if parsed.get("bozo"):
         problems.append(f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}")
     if not parsed.get("version") and not parsed.entries:
@@ -87,11 +86,22 @@ def parse_feed(
     articles = [_article(entry, outlet, feed_name) for entry in parsed.entries]
     return ParsedFeed(
         title=title,
-        articles=[a for a in articles if a.text or a.title],
+        articles=[a for a in articles if _readable(a)],
         problem="; ".join(problems),
         format=str(parsed.get("version") or "unknown"),
         entries=len(parsed.entries),
     )
+
+
+def _feedparse(text: str, response_headers: dict[str, str]) -> feedparser.FeedParserDict:
+    try:
+        # Links inside entries' HTML are never kept (only its text is), so feedparser need
+        # not resolve them: a fifth of its time on a typical feed. Entry links still resolve.
+        return feedparser.parse(
+            to_utf8_xml(text), response_headers=response_headers, resolve_relative_uris=False
+        )
+    except Exception as exc:  # feedparser raises on a few hostile documents
+        raise FeedParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from None
 
 
 def _parse_json(body: bytes, url: str, feed_name: str, source: str) -> ParsedFeed:
@@ -121,7 +131,7 @@ def _parse_json(body: bytes, url: str, feed_name: str, source: str) -> ParsedFee
         )
     return ParsedFeed(
         title=feed.title,
-        articles=[a for a in articles if a.text or a.title],
+        articles=[a for a in articles if _readable(a)],
         problem="; ".join(feed.problems),
         format=f"json{feed.version}",
         entries=len(feed.entries),
@@ -148,6 +158,12 @@ def _article(entry: feedparser.FeedParserDict, outlet: str, feed_name: str) -> A
         feed=feed_name,
         summary_only=not body_html,
     )
+
+
+def _readable(article: Article) -> bool:
+    """An entry worth keeping: it has words, or at least a link whose page has them (a broken
+    feed's last item is often a bare link; the poller fetches the page for its text)."""
+    return bool(article.text or article.title or article.url.startswith(("http:", "https:")))
 
 
 def _link(value: str) -> tuple[str, str]:

@@ -191,6 +191,11 @@ class Poller:
         )
         if feed.full_text and feed.url:
             outcome.full_texts = self._fill_full_texts(feed, outcome.articles)
+        wordless = [a for a in outcome.articles if not (a.title or a.text)]
+        if wordless:  # bare links whose page gave no text either: nothing to match or cite
+            outcome.articles = [a for a in outcome.articles if a.title or a.text]
+            note = f"{len(wordless)} link-only entry/entries whose page gave no text, skipped"
+            outcome.problem = f"{outcome.problem}; {note}" if outcome.problem else note
         return outcome
 
     def _parse(

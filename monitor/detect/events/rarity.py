@@ -1,0 +1,102 @@
+"""How telling a word is: its rarity in the news the service has been taking in.
+
+A word's inverse document frequency comes from a rolling count of the articles that used it
+(the ``term_counts`` table, :mod:`monitor.store.term_counts`), blended with a prior from a
+general English word-frequency list (``wordfreq``) worth ``PRIOR_DOCS`` articles. A fresh store
+thus weighs words as general English would ("sanctions" is rare there), and as DPRK news comes
+in, the words every such story shares ("sanctions", "tanker", "Pyongyang") fall to little while
+the names, places and vessels of one event keep their weight. A word neither source knows (a
+new name, a typo, a hostile string) counts as a rare word, not the rarest: ``UNSEEN``.
+
+Rolling: an article counts ``2 ** (age / HALF_LIFE_DAYS)`` at the time it arrives, measured from
+a fixed epoch (forward decay). Each term row then only ever grows by additions, so replicas
+add their batches' counts without reading first, and the ratio of a word's count to the total
+is the exponentially faded document frequency, old news counting half every ``HALF_LIFE_DAYS``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+HALF_LIFE_DAYS = 60.0
+PRIOR_DOCS = 400.0  # the general list counts as this many articles of news
+WORDS_PER_ARTICLE = 300.0  # turns a word's frequency into the chance an article uses it
+UNSEEN = 2e-7  # the frequency given to a word the list does not know
+TOTAL = ""  # the term row that counts the articles themselves
+
+
+@functools.cache
+def _general() -> Mapping[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en", "best")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _figure_frequency(word: str) -> float:
+    from wordfreq import word_frequency
+
+    return word_frequency(word, "en") or UNSEEN
+
+
+def prior(word: str) -> float:
+    """The chance that an article of general English uses ``word``."""
+    frequency = _general().get(word)
+    if frequency is None:
+        frequency = _figure_frequency(word) if any(c.isdigit() for c in word) else UNSEEN
+    return min(0.9, -math.expm1(-frequency * WORDS_PER_ARTICLE))
+
+
+def arrival_weight(when: datetime) -> float:
+    """What an article arriving at ``when`` adds to the counts (see the module docstring)."""
+    days = (when - EPOCH).total_seconds() / 86_400
+    return 2.0 ** (days / HALF_LIFE_DAYS)
+
+
+class Rarity:
+    """The counts as this process knows them: read from the store, and the open transaction's
+    own additions kept apart until it commits (:meth:`commit`) or rolls back (:meth:`rollback`)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, float] = {}
+        self.seq = 0  # the store's batch counter this copy is up to
+        self._pending: dict[str, float] = {}
+
+    def idf(self, word: str, now: datetime) -> float:
+        scale = 1.0 / arrival_weight(now)
+        total = self._count(TOTAL) * scale
+        seen = self._count(word) * scale
+        return math.log((total + PRIOR_DOCS) / (seen + PRIOR_DOCS * prior(word)))
+
+    def _count(self, word: str) -> float:
+        return self.counts.get(word, 0.0) + self._pending.get(word, 0.0)
+
+    def add(self, words: Iterable[str], when: datetime) -> None:
+        """Count one article that used ``words`` (each once), arriving at ``when``."""
+        weight = arrival_weight(when)
+        pending = self._pending
+        for word in {*words, TOTAL}:
+            pending[word] = pending.get(word, 0.0) + weight
+
+    def pending(self) -> dict[str, float]:
+        """The open transaction's additions, to be written with it."""
+        return dict(self._pending)
+
+    def update(self, rows: Iterable[tuple[str, float]], seq: int) -> None:
+        """Take the store's current counts of these words (another process added to them)."""
+        for word, count in rows:
+            self.counts[word] = count
+        self.seq = max(self.seq, seq)
+
+    def commit(self, seq: int) -> None:
+        for word, count in self._pending.items():
+            self.counts[word] = self.counts.get(word, 0.0) + count
+        self._pending.clear()
+        self.seq = max(self.seq, seq)
+
+    def rollback(self) -> None:
+        self._pending.clear()

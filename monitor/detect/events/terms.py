@@ -1,0 +1,44 @@
+"""Content words: what a report is about, without the words every report is made of.
+
+Words are cut as the rules cut them (:func:`monitor.util.text.tokenize`), so "Hwasong-15" is
+"hwasong" and "15" and a non-Latin script folds the same way everywhere. Thousands separators are
+joined first ("1,500 troops" gives "1500", not "1" and "500"). Function words go; every other
+word stays, however common: how much it counts is :mod:`.rarity`'s business.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from monitor.util.text import tokenize
+
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    said says say told according would could may might must shall also however still yet per via
+    mr mrs ms dr last new year
+    years month months week weeks day days today yesterday monday tuesday wednesday thursday
+    friday saturday sunday time times since ago s t re ve ll d m""".split()
+)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+TITLE_WEIGHT = 2  # a headline word counts as if said twice: the headline is what the report is
+
+
+def content_words(text: str) -> list[str]:
+    """The text's words, stop words and single letters out, in order."""
+    words = tokenize(_THOUSANDS.sub("", text)).joined.split()
+    return [w for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+def term_counts(title: str, body: str) -> Counter[str]:
+    """How often each content word occurs: the headline's count ``TITLE_WEIGHT`` times."""
+    counts = Counter(content_words(body))
+    for word in content_words(title):
+        counts[word] += TITLE_WEIGHT
+    return counts
