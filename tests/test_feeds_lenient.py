@@ -120,3 +120,47 @@ def test_a_link_only_entry_is_stored_with_its_pages_title_and_text(seed_server, 
         service.close()
     assert report.failed_feeds == 0 and report.ingest.new == 1  # the dead link is skipped
     assert len(rows) == 1 and rows[0].title and "North Korean" in rows[0].text
+
+
+def test_a_feeds_pages_are_fetched_side_by_side(seed_server, db_url):
+    """Two pages of one feed are in flight together (http.per_host 2): each page's handler
+    waits for the other at a barrier, which only a concurrent fetch can pass."""
+    import threading
+
+    from monitor.config import HttpConfig
+
+    barrier = threading.Barrier(2, timeout=10)
+    page = (seed_server.root / PAGE.lstrip("/")).read_bytes()
+
+    def together(_request):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return Reply(504, b"alone")
+        return Reply(200, page, {"Content-Type": "text/html"})
+
+    items = ""
+    for n in (1, 2):
+        seed_server.handlers[f"/side/{n}.html"] = together
+        link = seed_server.url(f"/side/{n}.html")
+        items += (
+            f"<item><title>Teaser {n}</title><link>{link}</link><description>t</description></item>"
+        )
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>S</title>{items}</channel></rss>'
+    )
+    seed_server.handlers["/side.rss"] = lambda _r: Reply(
+        200, feed.encode(), {"Content-Type": "text/xml"}
+    )
+    http = HttpConfig(allow_networks=["127.0.0.1/32"], per_host=2)
+    settings = make_settings(
+        db_url, [FeedConfig(name="side", url=seed_server.url("/side.rss"))], http=http
+    )
+    service = ConsoleCapture(settings).service()
+    try:
+        service.cycle(force=True)
+        with service.store.session() as session:
+            texts = session.exec(select(ArticleRow.text)).all()
+    finally:
+        service.close()
+    assert len(texts) == 2 and all("North Korean" in t for t in texts)

@@ -9,6 +9,7 @@ fetched with the same client, caps and SSRF guard as the feeds.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -86,10 +87,23 @@ def summary_only(articles: list[Article]) -> list[Article]:
 def fill_full_texts(
     articles: list[Article], client: httpx.Client, http: HttpConfig, hosts: HostLimits
 ) -> int:
-    """Fill the texts of ``articles`` from their pages, one after another within the per-host
-    limits; returns how many pages gave a text."""
-    filled = 0
-    for article in articles:  # a page that fails keeps its summary; a bug fails the feed's poll
+    """Fill the texts of ``articles`` from their pages, several at once within the per-host
+    limits (a feed's pages are usually on one host, so ``http.per_host`` is what bounds it);
+    returns how many pages gave a text.
+
+    A page that fails keeps its summary; a bug in one (an exception) is raised once the others
+    are done, failing the feed's poll as it would have alone.
+    """
+
+    def fill(article: Article) -> bool:
         with hosts.slot(article.url):
-            filled += fill_full_text(article, client, http.max_bytes, http.deadline)
-    return filled
+            return fill_full_text(article, client, http.max_bytes, http.deadline)
+
+    if len(articles) < 2:
+        return sum(fill(article) for article in articles)
+    with ThreadPoolExecutor(min(len(articles), http.concurrency), "fulltext") as pool:
+        futures = [pool.submit(fill, article) for article in articles]
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]
+    return sum(f.result() for f in futures)
