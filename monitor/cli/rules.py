@@ -14,6 +14,7 @@ from monitor.detect.rules.backtest import backtest, stored_span, story_headlines
 from monitor.detect.rules.examples import run_examples
 from monitor.detect.rules.explain import explain
 from monitor.detect.rules.parse import did_you_mean
+from monitor.detect.rules.quality import evaluate, read_corpus, report_lines
 from monitor.detect.rules.schema import rule_schema
 from monitor.errors import RuleError
 from monitor.service.replay import ReplayError, read_articles
@@ -181,6 +182,49 @@ def rules_backtest(
             f"{newest:%Y-%m-%d}): --since all scans them",
             err=True,
         )
+
+
+@rules.command("evaluate")
+@click.argument("corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--split",
+    default="all",
+    show_default=True,
+    help="Only the reports of this half (e.g. test, the held-out one), or all.",
+)
+@RULES_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: scores and errors.")
+@click.option("--no-errors", is_flag=True, help="The table only, not each error's evidence.")
+@click.pass_obj
+def rules_evaluate(
+    ctx: Context,
+    corpus: Path,
+    split: str,
+    rules_path: Path | None,
+    as_json: bool,
+    no_errors: bool,
+) -> None:
+    """Measure the rules on labelled reports: precision, recall and F1 per rule, and for each
+    error the sentence that fired or the clause that failed.
+
+    CORPUS is JSON lines: id, title, text, labels (the rule ids an analyst wants alerted),
+    and optionally url, source and split (tests/corpus/articles.jsonl is one).
+
+    \b
+    Example:
+        monitor rules evaluate tests/corpus/articles.jsonl --split test
+    """
+    articles = read_corpus(corpus, split)
+    if not articles:
+        raise RuleError(f"{corpus}: no reports in split {split!r}")
+    result = evaluate(valid_rules_or_exit(_rules_paths(ctx, rules_path)), articles)
+    if as_json:
+        scores = {rule: score.to_json() for rule, score in result.scores.items()}
+        errors = [] if no_errors else [e.to_json() for e in result.errors]
+        click.echo(json.dumps({"articles": result.articles, "scores": scores, "errors": errors}))
+        return
+    click.echo("\n".join(report_lines(result, show_errors=not no_errors)))
+    click.echo(f"{result.articles} report(s), split {split}", err=True)
 
 
 @rules.command("schema")

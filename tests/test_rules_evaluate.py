@@ -1,0 +1,86 @@
+"""`monitor rules evaluate`: precision and recall per rule on labelled reports, each error
+shown with the sentence that fired or the clause that failed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from tests.conftest import RULES
+
+LABOR = "dprk-overseas-labor"
+REPORTS = [
+    {  # wanted and found
+        "id": "p1",
+        "title": "Russia lets in North Korean workers",
+        "text": "Russia issued 700 new work permits to North Korean workers this year.",
+        "labels": [LABOR],
+        "split": "test",
+    },
+    {  # wanted, missed: nothing names the workers
+        "id": "p2",
+        "title": "Pyongyang's hard currency from Russia",
+        "text": "Pyongyang still earns hard currency in Russia, a defector said on Monday.",
+        "labels": [LABOR],
+        "split": "test",
+    },
+    {  # not wanted: sanctions imposed, not violated
+        "id": "n1",
+        "title": "UN orders workers home",
+        "text": "The resolution orders states to send North Korean workers home and bans new "
+        "work permits for North Korean laborers.",
+        "labels": [],
+        "split": "tune",
+    },
+]
+
+
+def corpus(tmp_path: Path, items: list[dict]) -> Path:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(json.dumps(item) for item in items) + "\n")
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["rules", "evaluate", *args, "--rules", str(RULES)])
+
+
+def test_scores_and_each_error_with_its_evidence(tmp_path):
+    result = run(str(corpus(tmp_path, REPORTS)), "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["articles"] == 3
+    labor = found["scores"][LABOR]
+    assert (labor["tp"], labor["fn"]) == (1, 1)
+    kinds = {(e["kind"], e["article"]["id"]) for e in found["errors"] if e["rule"] == LABOR}
+    assert ("false negative", "p2") in kinds
+    missed = next(e for e in found["errors"] if e["article"]["id"] == "p2")
+    assert any(line.lstrip().startswith("-") for line in missed["clauses"])  # what failed
+    for error in found["errors"]:
+        if error["kind"] == "false positive":
+            assert error["sentences"] and "**" in error["sentences"][0]  # the terms that fired
+
+
+def test_the_text_report_and_a_split(tmp_path):
+    path = str(corpus(tmp_path, REPORTS))
+    text = run(path, "--split", "test")
+    assert text.exit_code == 0, text.output
+    assert text.stdout.splitlines()[0].split() == [
+        "rule", "tp", "fp", "fn", "tn", "precision", "recall", "f1",
+    ]  # fmt: skip
+    assert f"FALSE NEGATIVE {LABOR}: p2 Pyongyang's hard currency from Russia" in text.stdout
+    assert "n1" not in text.stdout  # the tune half is left out
+    assert "2 report(s), split test" in text.stderr
+    none = run(path, "--split", "other")
+    assert none.exit_code == 1 and "no reports in split 'other'" in none.output
+
+
+def test_a_broken_corpus_line_is_one_error_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(REPORTS[0]) + "\n" + '{"id": "x", "title": "no text"}\n')
+    result = run(str(path))
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {path}:2: not a labelled report (missing 'text')"
