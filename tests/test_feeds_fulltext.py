@@ -44,7 +44,8 @@ def test_summary_only_entry_is_matched_on_its_page_and_cites_the_page(seed_serve
     assert row.url == seed_server.url(PAGE)
     console = capture.take()
     assert "Rule:    dprk-overseas-labor" in console
-    assert f"> {FULL_ONLY}" in console and seed_server.url(PAGE) in console
+    assert "> Over 10,000 *new North Korean workers* have *registered* in *Russia*" in console
+    assert seed_server.url(PAGE) in console
 
     # A changed feed body is parsed again, but a known entry's page is not fetched again.
     serve_feed(seed_server, teaser_feed(seed_server.url(PAGE), title="The Daily Ledger (new)"))

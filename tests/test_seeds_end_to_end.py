@@ -40,9 +40,9 @@ def test_seed_feeds_over_http_give_two_alerts_once(seed_server, db_url):
     assert "Sources: 2" in labor
     assert "The Daily Ledger" in labor and "Global Wire" in labor
     assert all(link in labor for link in SEED_LINKS)
-    assert "> Over 10,000 new North Korean workers have registered in Russia" in labor
+    assert "> Over 10,000 *new North Korean workers* have *registered* in *Russia*" in labor
     assert "Sources: 1" in oil and "Global Wire" in oil and "The Daily Ledger" not in oil
-    assert "illegal transfers of oil to North Korean ships" in oil
+    assert "*illegal transfers* of *oil* to *North Korean* ships" in oil
 
     # The same feeds again: nothing new is stored, nothing is sent.
     again = service.cycle(force=True)

@@ -4,7 +4,7 @@ JSON for programs (the webhook, the console under JSON logging)."""
 from __future__ import annotations
 
 from monitor.delivery.channels.base import Message
-from monitor.delivery.channels.markup import when
+from monitor.delivery.channels.markup import marked, starred, when
 from monitor.models import AlertView, CitationView
 
 
@@ -13,7 +13,8 @@ def _citation_lines(n: int, citation: CitationView) -> list[str]:
     if citation.url:
         lines.append(f"      {citation.url}")
     lines.append(f"      published {when(citation.published)}")
-    lines += [f"      > {sentence}" for sentence in citation.sentence_texts()]
+    # The terms that matched, *marked*, so a reader sees at a glance why the rule fired.
+    lines += [f"      > {marked(sentence, str, starred)}" for sentence in citation.sentences]
     return lines
 
 

@@ -110,6 +110,11 @@ def marked(sentence: dict, escape: Callable[[str], str], bold: Callable[[str], s
     return "".join(bold(escape(t)) if hit else escape(t) for t, hit in segments(sentence))
 
 
+def starred(text: str) -> str:
+    """A matched term in plain text: ``*term*``, as mail readers have long shown emphasis."""
+    return f"*{text}*"
+
+
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     return text if len(text) <= limit else text[: max(0, limit - len(ellipsis))] + ellipsis
 

@@ -26,6 +26,7 @@ from monitor.delivery.channels.markup import (
     rule_ids,
     rule_titles,
     safe_url,
+    starred,
     story_parts,
     truncate,
     when,
@@ -90,7 +91,7 @@ def render_text(message: Message) -> str:
                 lines.append(f"      published {when(citation.published)}")
                 for sentence in citation.sentences:
                     flat = {**sentence, "text": _one_line(str(sentence.get("text", "")))}
-                    lines.append("      > " + marked(flat, str, lambda t: f"*{t}*"))
+                    lines.append("      > " + marked(flat, str, starred))
             lines.append("")
         lines.append(f"story {part.story} · alerts {', '.join(s.alert.id for s in sections)}")
         lines.append("")
