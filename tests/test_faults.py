@@ -340,3 +340,44 @@ def test_feed_credentials_never_reach_a_headline_or_a_name(db_url, tmp_path):
     assert "s3cretpass" not in listing.output and "K3Y-9f8e7d" not in listing.output
     exported = CliRunner().invoke(cli, ["--config", str(config), "feeds", "export"])
     assert "s3cretpass" in exported.output  # a backup keeps the address whole
+
+
+def test_one_feeds_broken_record_does_not_lose_the_others_in_its_batch(
+    seed_server, db_url, monkeypatch
+):
+    """Polls are recorded in batches; a record that raises for one feed (a bug in what it
+    learns) makes the batch fall back to one feed at a time: the others are recorded as
+    usual, the broken one is deferred with its error, and nothing spins."""
+    from monitor.ingest import schedule
+
+    healthy = schedule.after_success
+
+    def after_success(state, feed, *args, **kwargs):
+        if feed.name == "global-wire":
+            raise RuntimeError("learning this feed's rhythm failed")
+        return healthy(state, feed, *args, **kwargs)
+
+    monkeypatch.setattr(schedule, "after_success", after_success)
+    capture = ConsoleCapture(make_settings(db_url, seed_feeds(seed_server)))
+    service = capture.service()
+
+    def states() -> dict[str, FeedState]:
+        with service.store.session() as session:
+            return {s.name: s for s in session.exec(select(FeedState)).all()}
+
+    report = service.cycle(force=True)  # new articles: each feed's poll is recorded at once
+    first = states()
+    assert report.feeds == 2 and len(alert_blocks(capture.take())) == 2
+    assert first["daily-ledger"].last_success is not None
+    assert first["daily-ledger"].last_error == ""
+    broken = first["global-wire"]
+    assert broken.last_error.startswith("internal error: RuntimeError: learning this feed")
+    assert broken.next_poll is not None and broken.lease_owner == ""
+
+    service.cycle(force=True)  # nothing new: both polls wait, and are written as one batch
+    second = states()
+    service.close()
+    assert second["daily-ledger"].last_polled > first["daily-ledger"].last_polled
+    assert second["daily-ledger"].consecutive_failures == 0
+    assert second["global-wire"].consecutive_failures == 2
+    assert {s.lease_owner for s in second.values()} == {""}

@@ -19,7 +19,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
@@ -32,7 +32,7 @@ from monitor.ingest.fulltext import fill_full_texts, summary_only
 from monitor.ingest.hosts import HostLimits
 from monitor.ingest.outcome import PollOutcome, log_extra
 from monitor.ingest.parse import FeedParseError, ParsedFeed
-from monitor.ingest.record import defer_poll, record_poll
+from monitor.ingest.record import defer_poll, record_polls
 from monitor.ingest.registry import all_feeds
 from monitor.ingest.workers import ParserPool
 from monitor.models import Article
@@ -224,12 +224,17 @@ class Poller:
 
     def record(self, outcome: PollOutcome, new_items: int, owner: str | None = None) -> bool:
         """Write what the poll taught to the feed's row, fenced by ``owner``'s lease; False if
-        another replica took the feed over (see :func:`monitor.ingest.record.record_poll`)."""
-        return record_poll(
+        another replica took the feed over (see :func:`monitor.ingest.record.record_polls`)."""
+        return self.record_all([(outcome, new_items)], owner)[0]
+
+    def record_all(
+        self, polls: Sequence[tuple[PollOutcome, int]], owner: str | None = None
+    ) -> list[bool]:
+        """Record several polls in one transaction (see :meth:`record`)."""
+        return record_polls(
             self.store,
             self.settings,
-            outcome,
-            new_items,
+            polls,
             now=self.clock(),
             rng=self.rng,
             metrics=self.metrics,

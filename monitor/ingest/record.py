@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from monitor.config import FeedConfig, Settings
@@ -20,6 +21,43 @@ from monitor.store.tables import FeedState
 log = logging.getLogger("monitor.ingest.poller")
 
 
+def record_polls(
+    store: Store,
+    settings: Settings,
+    polls: Sequence[tuple[PollOutcome, int]],
+    *,
+    now: datetime,
+    rng: random.Random,
+    metrics: Metrics | None = None,
+    owner: str | None = None,
+) -> list[bool]:
+    """Write each feed's health, its learnt interval and its next poll time after a poll
+    (``polls``: each outcome with the number of new items it stored), in one transaction.
+
+    With ``owner`` (the replica that claimed the feeds) each write is fenced: it happens only
+    while that replica still holds the feed's lease. If another replica took a feed over
+    meanwhile, that poll's record is abandoned (False in its place): the other replica's poll
+    is the one that counts, and its articles are deduplicated anyway.
+    """
+
+    def learn(outcome: PollOutcome, new_items: int) -> Callable[[FeedState], None]:
+        def change(state: FeedState) -> None:
+            state.last_polled = now
+            state.first_polled = state.first_polled or now
+            if outcome.error:
+                _failed(state, outcome, now, settings)
+            else:
+                _succeeded(state, outcome, new_items, now, settings, rng)
+
+        return change
+
+    changes = [(o.feed.name, o.feed.location, learn(o, new)) for o, new in polls]
+    kept = feed_store.write_polls(store, changes, owner)
+    for (outcome, _new), written in zip(polls, kept, strict=True):
+        _count(outcome, written, now, metrics)
+    return kept
+
+
 def record_poll(
     store: Store,
     settings: Settings,
@@ -31,24 +69,13 @@ def record_poll(
     metrics: Metrics | None = None,
     owner: str | None = None,
 ) -> bool:
-    """Write the feed's health, its learnt interval and its next poll time after one poll.
+    """One feed's poll, as :func:`record_polls` records many."""
+    polls = [(outcome, new_items)]
+    return record_polls(store, settings, polls, now=now, rng=rng, metrics=metrics, owner=owner)[0]
 
-    With ``owner`` (the replica that claimed the feed) the write is fenced: it happens
-    only while that replica still holds the feed's lease. If another replica took the
-    feed over meanwhile, this poll's record is abandoned (returns False): the other
-    replica's poll is the one that counts, and its articles are deduplicated anyway.
-    """
+
+def _count(outcome: PollOutcome, kept: bool, now: datetime, metrics: Metrics | None) -> None:
     feed = outcome.feed
-
-    def learn(state: FeedState) -> None:
-        state.last_polled = now
-        state.first_polled = state.first_polled or now
-        if outcome.error:
-            _failed(state, outcome, now, settings)
-        else:
-            _succeeded(state, outcome, new_items, now, settings, rng)
-
-    kept = feed_store.write_poll(store, feed.name, feed.location, learn, owner)
     if metrics is not None:
         metrics.polls.labels(feed.name).inc()
         metrics.poll_seconds.labels(feed.name).observe(outcome.seconds)
@@ -65,7 +92,6 @@ def record_poll(
         )
         if metrics is not None:
             metrics.leases_lost.labels("feed").inc()
-    return kept
 
 
 def defer_poll(

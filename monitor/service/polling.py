@@ -1,14 +1,18 @@
 """The cycle's poll stage: claim the due feeds, poll them, store each feed's articles.
 
-Each feed is finished on its own (stored, then its poll recorded): whatever one feed raises is
-logged and counted as that feed's failure, its next poll is pushed out, and the other feeds go
-on. Feeds claimed but not reached (a stop, a fault in the poller) are given back at the end.
+Each feed's articles are stored as its poll arrives; the polls are then recorded on the feeds'
+rows in batches (:class:`_Records`). Whatever one feed raises stays that feed's: a batch that
+raises is recorded again one feed at a time, a feed whose record still raises is logged, counted
+and has its next poll pushed out, and the other feeds go on. Feeds claimed but not reached (a
+stop, a fault in the poller) are given back at the end.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from monitor.detect.pipeline import IngestResult
@@ -20,6 +24,8 @@ from monitor.util.failpoints import failpoint
 
 if TYPE_CHECKING:
     from monitor.service.cycle import CycleReport, Service
+
+RECORD_BATCH = 50  # polls recorded in one transaction
 
 log = logging.getLogger("monitor.service.cycle")  # operators filter the cycle's lines by it
 
@@ -50,29 +56,77 @@ def poll_due_feeds(service: Service, report: CycleReport, force: bool) -> None:
         every=service.lease.total_seconds() / 3,
         what="feed(s)",
     )
+    records = _Records(service, keeper, unrecorded)
     try:
         with keeper:
             for outcome in service.poller.poll([candidates[n] for n in claim.names]):
                 if outcome.cancelled:
                     continue
                 report.feeds += 1
-                keeper.finished(outcome.feed.name)
-                if _finish_feed(service, outcome, report):
-                    unrecorded.discard(outcome.feed.name)
+                result = _store_articles(service, outcome)
+                report.ingest.merge(result)
+                report.failed_feeds += bool(outcome.error)
+                records.add(outcome, result.new)
+            records.flush()
     finally:
+        if records.pending:  # the poll stopped on an error: keep what was polled
+            records.flush()
         if unrecorded:  # cut short: the next cycle (or replica) polls them afresh
             release_feeds(service.store, sorted(unrecorded), service.replica)
 
 
-def _finish_feed(service: Service, outcome: PollOutcome, report: CycleReport) -> bool:
-    """Store one feed's articles and record its poll; False if the poll could not be
-    recorded (the feed's lease is then given back, and the next cycle polls it again)."""
+@dataclass(slots=True)
+class _Records:
+    """Polls waiting to be recorded, written together: one transaction for up to
+    :data:`RECORD_BATCH` feeds, or whatever a second has brought, rather than one a feed (the
+    warm pass of a thousand unchanged feeds is mostly these writes). Only polls that stored
+    nothing wait; a feed's lease is kept alive until its poll is recorded.
+    """
+
+    service: Service
+    keeper: LeaseKeeper
+    unrecorded: set[str]
+    pending: list[tuple[PollOutcome, int]] = field(default_factory=list)
+    since: float = 0.0
+
+    def add(self, outcome: PollOutcome, new_items: int) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((outcome, new_items))
+        # A poll that stored articles is recorded at once (with what waits), so a stop that
+        # abandons the cycle never leaves a feed's articles stored and its poll unrecorded.
+        full = len(self.pending) >= RECORD_BATCH or time.monotonic() - self.since > 1.0
+        if new_items or full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Record the pending polls; if the batch raises, each alone, so one feed's broken
+        record stays that feed's (see :func:`_record_alone`)."""
+        polls, self.pending = self.pending, []
+        if not polls:
+            return
+        try:
+            self.service.poller.record_all(polls, owner=self.service.replica)
+            recorded = [True] * len(polls)
+        except Exception:
+            log.warning(
+                "recording %d poll(s) together failed; recording each alone",
+                len(polls),
+                exc_info=True,
+            )
+            recorded = [_record_alone(self.service, outcome, new) for outcome, new in polls]
+        for (outcome, _new), done in zip(polls, recorded, strict=True):
+            self.keeper.finished(outcome.feed.name)
+            if done:
+                self.unrecorded.discard(outcome.feed.name)
+
+
+def _record_alone(service: Service, outcome: PollOutcome, new_items: int) -> bool:
+    """Record one feed's poll; False if it could not be recorded (the feed's lease is then
+    given back, and the next cycle polls it again)."""
     feed = outcome.feed.name
     try:
-        result = _store_articles(service, outcome)
-        report.ingest.merge(result)
-        report.failed_feeds += bool(outcome.error)
-        service.poller.record(outcome, result.new, owner=service.replica)
+        service.poller.record(outcome, new_items, owner=service.replica)
         return True
     except Exception as exc:
         service.metrics.stage_failures.labels("feed").inc()

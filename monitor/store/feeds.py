@@ -88,6 +88,31 @@ def remove_added_row(store: Store, name: str) -> bool:
 # -- after a poll ----------------------------------------------------------------------------
 
 
+# One feed's poll to write: its name, its location (for a row not there yet), and what to change.
+PollChange = tuple[str, str, Callable[[FeedState], None]]
+
+
+def write_polls(
+    store: Store, changes: Sequence[PollChange], owner: str | None = None
+) -> list[bool]:
+    """Read each feed's row (a new one if it has none), let its change set what the poll
+    taught, and write it with the lease let go: all in one transaction, one read for all.
+
+    With ``owner`` each write is fenced: it happens only while that replica still holds the
+    feed's lease; the feed's entry is False if another replica took it over meanwhile.
+    """
+    with store.session() as session:
+        names = [name for name, _location, _change in changes]
+        found = session.exec(select(FeedState).where(col(FeedState.name).in_(names))).all()
+        rows = {state.name: state for state in found}
+        kept = [
+            _write_one(session, rows.get(name), name, location, change, owner)
+            for name, location, change in changes
+        ]
+        session.commit()
+    return kept
+
+
 def write_poll(
     store: Store,
     name: str,
@@ -95,41 +120,42 @@ def write_poll(
     change: Callable[[FeedState], None],
     owner: str | None = None,
 ) -> bool:
-    """Read the feed's row (a new one if it has none), let ``change`` set what the poll
-    taught, and write it with the lease let go.
+    """One feed's poll, as :func:`write_polls` writes many."""
+    return write_polls(store, [(name, location, change)], owner)[0]
 
-    With ``owner`` the write is fenced: it happens only while that replica still holds the
-    feed's lease; False if another replica took the feed over meanwhile (nothing written).
-    """
-    with store.session() as session:
-        state = session.exec(select(FeedState).where(FeedState.name == name)).first()
-        columns = [c.name for c in FeedState.__table__.columns]
-        before: dict[str, object] = {}
-        if state is None:
-            state = FeedState(name=name, url=location)
-        else:
-            session.expunge(state)  # changed below, written by the fenced update
-            before = {column: getattr(state, column) for column in columns}
-        change(state)
-        state.lease_owner, state.lease_until = "", None  # the poll is done: let go
-        if state.id is None:
-            session.add(state)
-            kept = True
-        else:
-            # Only what changed: a 30-column update costs more to build than to run.
-            values = {
-                column: getattr(state, column)
-                for column in columns
-                if getattr(state, column) != before[column]
-            }
-            values.setdefault("lease_owner", "")  # never empty: the fenced row is written
-            fence = [FeedState.id == state.id]
-            if owner is not None:
-                fence.append(FeedState.lease_owner == owner)
-            statement = update(FeedState).where(*fence).values(**values)
-            kept = session.execute(statement).rowcount == 1
-        session.commit()
-    return kept
+
+def _write_one(
+    session: Session,
+    state: FeedState | None,
+    name: str,
+    location: str,
+    change: Callable[[FeedState], None],
+    owner: str | None,
+) -> bool:
+    columns = [c.name for c in FeedState.__table__.columns]
+    before: dict[str, object] = {}
+    if state is None:
+        state = FeedState(name=name, url=location)
+    else:
+        session.expunge(state)  # changed below, written by the fenced update
+        before = {column: getattr(state, column) for column in columns}
+    change(state)
+    state.lease_owner, state.lease_until = "", None  # the poll is done: let go
+    if state.id is None:
+        session.add(state)
+        session.flush()
+        return True
+    # Only what changed: a 30-column update costs more to build than to run.
+    values = {
+        column: getattr(state, column)
+        for column in columns
+        if getattr(state, column) != before[column]
+    }
+    values.setdefault("lease_owner", "")  # never empty: the fenced row is written
+    fence = [FeedState.id == state.id]
+    if owner is not None:
+        fence.append(FeedState.lease_owner == owner)
+    return session.execute(update(FeedState).where(*fence).values(**values)).rowcount == 1
 
 
 def defer_poll(store: Store, name: str, error: str, now: datetime, next_poll: datetime) -> None:
