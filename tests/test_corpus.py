@@ -2,9 +2,10 @@
 
 The corpus holds excerpts of public news reports (each with its source address) labelled by
 what an analyst would want alerted (docs/labelling.md), hard negatives included. The floors
-below are what the pack reaches today on the 79 records it was tuned with (c001-c079); a rule
-change that drops under them fails here before it reaches analysts. The records added for
-issue #14 are held to the corpus's shape and to its fixed tune/test split, not yet to floors.
+below are what the pack reaches on the 79 records it was first tuned with (c001-c079), and,
+per half of the fixed split, what it reaches on the 211 ``tune`` records it is tuned on and on
+the 96 ``test`` records it never was (issue #14); a rule change that drops under them fails
+here before it reaches analysts.
 """
 
 from __future__ import annotations
@@ -41,6 +42,24 @@ FLOORS = {  # rule: (precision, recall)
     "dprk-sanctions-evasion": (0.85, 0.90),
 }
 
+# Issue #14 asks 0.95 precision and recall per family on the held-out half. Reached on test,
+# measured once after tuning on `tune` only (the errors on test were never looked at):
+# labour precision 0.95 (19/20); the gaps are labour recall 0.90 (19/21), oil 0.93 both ways
+# (14/15) and evasion precision 0.87 (21/24). These are floors, not the goal: raise them when a
+# change reaches more, and never tune on the test errors to get there.
+SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
+    "test": {
+        "dprk-overseas-labor": (0.95, 0.90),
+        "dprk-oil-transfer": (0.93, 0.93),
+        "dprk-sanctions-evasion": (0.87, 1.00),
+    },
+    "tune": {
+        "dprk-overseas-labor": (0.97, 1.00),
+        "dprk-oil-transfer": (0.95, 0.97),
+        "dprk-sanctions-evasion": (0.98, 1.00),
+    },
+}
+
 
 @dataclass
 class Score:
@@ -61,11 +80,12 @@ def number(item: dict) -> int:
     return int(item["id"][1:])
 
 
-def score_corpus() -> dict[str, Score]:
+def score_corpus(keep=lambda item: number(item) <= LEGACY_LAST) -> dict[str, Score]:
+    """Each rule's score on the records ``keep`` selects (by default c001-c079)."""
     matcher = Matcher(load_rules(RULES).rules)
     scores = {rule: Score() for rule in FLOORS}
     for item in ITEMS:
-        if number(item) > LEGACY_LAST:
+        if not keep(item):
             continue
         fields = {"title": item["title"], "text": item["text"], "source": item["source"]}
         got = {m.rule.id for m in matcher.match(fields)}
@@ -78,6 +98,9 @@ def score_corpus() -> dict[str, Score]:
 
 
 SCORES = score_corpus()
+SPLIT_SCORES = {
+    half: score_corpus(lambda item, half=half: item["split"] == half) for half in SPLIT_FLOORS
+}
 
 
 def test_corpus_is_labelled_and_sourced():
@@ -118,6 +141,18 @@ def test_precision_and_recall_floors(rule):
     score = SCORES[rule]
     precision_floor, recall_floor = FLOORS[rule]
     summary = f"{rule}: P={score.precision:.2f} R={score.recall:.2f} ({score})"
+    print(summary)
+    assert score.precision >= precision_floor, summary
+    assert score.recall >= recall_floor, summary
+
+
+@pytest.mark.parametrize(
+    ("half", "rule"), [(half, rule) for half in SPLIT_FLOORS for rule in sorted(FLOORS)]
+)
+def test_precision_and_recall_floors_per_half(half, rule):
+    score = SPLIT_SCORES[half][rule]
+    precision_floor, recall_floor = SPLIT_FLOORS[half][rule]
+    summary = f"{half} {rule}: P={score.precision:.3f} R={score.recall:.3f} ({score})"
     print(summary)
     assert score.precision >= precision_floor, summary
     assert score.recall >= recall_floor, summary

@@ -30,6 +30,10 @@ ACCEPTED = {
     "at_least": HEAD + "match:\n  at_least: 1\n  of: [dprk, {phrase: ship-to-ship}]\n",
     "in one field": HEAD + "match:\n  term: dprk\n  in: title\n",
     "in two fields": HEAD + "match:\n  same_sentence: [dprk, oil]\n  in: [title, source]\n",
+    "unless one list": HEAD + "match:\n  same_sentence: [dprk, oil]\n  unless: oil\n",
+    "unless two lists": HEAD + "match:\n  any: [dprk, oil]\n  unless: [dprk, oil]\n",
+    "lead": HEAD + "match:\n  term: dprk\n  lead: 2\n  in: text\n",
+    "lead on a regex": HEAD + "match:\n  regex: x\n  lead: 1\n",
     "numbers as phrases": HEAD + "terms:\n  res: [2397, 1718]\n  one: coal\nmatch: [res, one]\n",
     "empty examples": HEAD + "match: dprk\nexamples:\n",
     "everything": HEAD
@@ -81,6 +85,13 @@ REJECTED = {
     "unknown field": HEAD + "match:\n  term: dprk\n  in: body\n",
     "no fields": HEAD + "match:\n  term: dprk\n  in: []\n",
     "empty phrase": HEAD + "match:\n  phrase: []\n",
+    "only unless": HEAD + "match: {unless: dprk}\n",
+    "only lead": HEAD + "match: {lead: 2}\n",
+    "unless empty": HEAD + "match:\n  term: dprk\n  unless: []\n",
+    "unless a number": HEAD + "match:\n  term: dprk\n  unless: 5\n",
+    "unless a clause": HEAD + "match:\n  term: dprk\n  unless: {term: oil}\n",
+    "lead zero": HEAD + "match:\n  term: dprk\n  lead: 0\n",
+    "lead as text": HEAD + "match:\n  term: dprk\n  lead: two\n",
 }
 
 
@@ -188,6 +199,15 @@ MESSAGES = {
         "6:6: term list 'y' must be a list of phrases",
     ],
     HEAD + "match: [dprk, oli]\n": ["4:15: unknown term list 'oli' (did you mean 'oil'?)"],
+    HEAD + "match:\n  term: dprk\n  unless: [oil, dprc]\n": [
+        "6:17: unknown term list 'dprc' (did you mean 'dprk'?)"
+    ],
+    HEAD + "match:\n  term: dprk\n  unless: 5\n": [
+        "6:11: 'unless' takes a term list name or a list of them"
+    ],
+    HEAD + "match:\n  term: dprk\n  lead: 0\n": [
+        "6:9: 'lead' takes a number of sentences, at least 1, got 0"
+    ],
     "id: r\ntitle: T\nuses: [lexicon/nope.yaml]\nterms: {x: [x]}\nmatch: x\n": [
         "3:8: 'uses': no lexicon file 'lexicon/nope.yaml' under {root}"
     ],

@@ -214,10 +214,11 @@ def rules_evaluate(
     Example:
         monitor rules evaluate tests/corpus/articles.jsonl --split test
     """
+    rules = valid_rules_or_exit(_rules_paths(ctx, rules_path))  # a bad config shows first
     articles = read_corpus(corpus, split)
     if not articles:
         raise RuleError(f"{corpus}: no reports in split {split!r}")
-    result = evaluate(valid_rules_or_exit(_rules_paths(ctx, rules_path)), articles)
+    result = evaluate(rules, articles)
     if as_json:
         scores = {rule: score.to_json() for rule, score in result.scores.items()}
         errors = [] if no_errors else [e.to_json() for e in result.errors]

@@ -16,7 +16,7 @@ from typing import Any as AnyType
 from monitor.detect.rules.format import RuleDoc
 from monitor.detect.rules.format_clauses import ClauseMap
 from monitor.detect.rules.model import (
-    DEFAULT_FIELDS,
+    WHOLE,
     All,
     Any,
     AtLeast,
@@ -24,9 +24,11 @@ from monitor.detect.rules.model import (
     Near,
     NoneOf,
     Phrase,
+    Ref,
     Regex,
     Rule,
     SameSentence,
+    Scope,
     Term,
     TermList,
 )
@@ -54,7 +56,7 @@ def compile_rule(doc: RuleDoc, raw: AnyType, lexicons: dict[str, TermList], top:
     where = pos_of(raw, fallback=top)
     own = term_lists(doc.terms, raw.get("terms"), f"rule:{doc.id}", where)
     builder = _Builder(doc.id, {**lexicons, **own}, raw, where)
-    clause = builder.clause(doc.match, ("match",), DEFAULT_FIELDS)
+    clause = builder.clause(doc.match, ("match",), WHOLE)
     used = _used_lists(clause, builder.lists)
     examples = doc.examples
     return Rule(
@@ -85,47 +87,60 @@ class _Builder:
         self.top = top
         self.anonymous = 0
 
-    def clause(self, value: AnyType, path: Path, fields: frozenset[str]) -> Clause:
+    def clause(self, value: AnyType, path: Path, scope: Scope) -> Clause:
         if isinstance(value, str):
-            return self.term(value, fields)
+            return self.term(value, scope)
         if isinstance(value, list):
-            return All(self.each(value, path, fields))
+            return All(self.each(value, path, scope))
         assert isinstance(value, ClauseMap)
-        if value.in_ is not None:
-            fields = frozenset([value.in_] if isinstance(value.in_, str) else value.in_)
-        parts = [self.operator(value, key, (*path, key), fields) for key in value.operators()]
+        scope = self.narrowed(scope, value)
+        parts = [self.operator(value, key, (*path, key), scope) for key in value.operators()]
         return parts[0] if len(parts) == 1 else All(tuple(parts))
 
-    def each(self, value: AnyType, path: Path, fields: frozenset[str]) -> tuple[Clause, ...]:
+    def narrowed(self, scope: Scope, clause: ClauseMap) -> Scope:
+        """The scope of a clause: ``in:`` and ``lead:`` replace what it inherits, and the lists
+        of ``unless:`` join those inherited."""
+        fields, lead, unless = scope.fields, scope.lead, scope.unless
+        if clause.in_ is not None:
+            fields = frozenset([clause.in_] if isinstance(clause.in_, str) else clause.in_)
+        if clause.lead is not None:
+            lead = clause.lead
+        if clause.unless is not None:
+            names = [clause.unless] if isinstance(clause.unless, str) else clause.unless
+            refs = (Ref(self.lists[name].key, name) for name in names)
+            unless = tuple(dict.fromkeys((*unless, *refs)))
+        return Scope(fields, lead, unless)
+
+    def each(self, value: AnyType, path: Path, scope: Scope) -> tuple[Clause, ...]:
         """The clauses under an operator: a list of them, or one on its own."""
         if not isinstance(value, list):
-            return (self.clause(value, path, fields),)
-        return tuple(self.clause(item, (*path, i), fields) for i, item in enumerate(value))
+            return (self.clause(value, path, scope),)
+        return tuple(self.clause(item, (*path, i), scope) for i, item in enumerate(value))
 
-    def term(self, name: str, fields: frozenset[str]) -> Term:
-        return Term(self.lists[name].key, name, fields)
+    def term(self, name: str, scope: Scope) -> Term:
+        return Term(self.lists[name].key, name, scope)
 
-    def operator(self, clause: ClauseMap, key: str, path: Path, fields: frozenset[str]) -> Clause:
+    def operator(self, clause: ClauseMap, key: str, path: Path, scope: Scope) -> Clause:
         if key in ("all", "any", "none"):
             kind = {"all": All, "any": Any, "none": NoneOf}[key]
-            return kind(self.each(getattr(clause, key), path, fields))
+            return kind(self.each(getattr(clause, key), path, scope))
         if key == "at_least":
-            return AtLeast(clause.at_least, self.each(clause.of, (*path[:-1], "of"), fields))
+            return AtLeast(clause.at_least, self.each(clause.of, (*path[:-1], "of"), scope))
         if key == "near":
-            left, right = (self.term(name, fields) for name in clause.near)
+            left, right = (self.term(name, scope) for name in clause.near)
             return Near(left, right, clause.within)
         if key == "same_sentence":
-            return SameSentence(tuple(self.term(name, fields) for name in clause.same_sentence))
+            return SameSentence(tuple(self.term(name, scope) for name in clause.same_sentence))
         if key == "regex":
-            return Regex(re.compile(clause.regex, re.IGNORECASE), fields)
+            return Regex(re.compile(clause.regex, re.IGNORECASE), scope)
         if key == "term":
-            return self.term(clause.term, fields)
+            return self.term(clause.term, scope)
         # phrase: an anonymous term list written in place
         self.anonymous += 1
         name = f"phrase-{self.anonymous}"
         where = pos_at(self.raw, path, fallback=self.top)
         self.lists[name] = TermList(f"rule:{self.rule_id}#{name}", name, clause.phrase, where)
-        return self.term(name, fields)
+        return self.term(name, scope)
 
 
 def _used_lists(clause: Clause, lists: dict[str, TermList]) -> list[TermList]:
@@ -134,6 +149,8 @@ def _used_lists(clause: Clause, lists: dict[str, TermList]) -> list[TermList]:
     def walk(node: Clause) -> None:
         if isinstance(node, Term):
             keys[node.list_key] = None
+        if isinstance(node, Term | Regex):
+            keys.update(dict.fromkeys(ref.list_key for ref in node.scope.unless))
         elif isinstance(node, Near):
             walk(node.left)
             walk(node.right)

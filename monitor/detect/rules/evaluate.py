@@ -19,6 +19,7 @@ from monitor.detect.rules.model import (
     Regex,
     Rule,
     SameSentence,
+    Scope,
     Term,
 )
 from monitor.detect.rules.results import MAX_SENTENCES, Document, Hit, Match, MatchedSentence
@@ -55,17 +56,59 @@ class Evaluator:
         self.found = found
         self._holds: dict[int, bool] = {}
         self._pairs: dict[int, list[Hit]] = {}
-        self._scoped: dict[tuple[str, frozenset[str]], list[Hit]] = {}
+        # Keyed by the id of a rule's Scope, which the rule keeps alive: hashing the scope
+        # itself on every look-up costs more than the look-up saves.
+        self._scoped: dict[tuple[str, int], list[Hit]] = {}
+        self._skipped: dict[int, set[tuple[str, int]]] = {}
+        self._sentence: dict[tuple[str, int, int], tuple[str, int]] = {}
 
     def term_hits(self, term: Term) -> list[Hit]:
+        """The hits of a term that lie where its scope looks."""
         hits = self.found.get(term.list_key)
         if not hits:
             return []
-        key = (term.list_key, term.fields)
+        key = (term.list_key, id(term.scope))
         scoped = self._scoped.get(key)
         if scoped is None:
-            scoped = self._scoped[key] = [h for h in hits if h.field in term.fields]
+            scoped = self._scoped[key] = self.in_scope(term.scope, hits)
         return scoped
+
+    def in_scope(self, scope: Scope, hits: list[Hit]) -> list[Hit]:
+        """Those of ``hits`` in the scope's fields, lead, and sentences ``unless`` leaves."""
+        hits = [h for h in hits if h.field in scope.fields]
+        if scope.lead is None and not scope.unless:
+            return hits  # the common case: no sentence needs to be found
+        lead = scope.lead
+        skipped = self.skipped(scope)
+        if lead is None and not skipped:
+            return hits  # no unless term in this report: nothing to skip
+        places = ((h, self.sentence_of(h)) for h in hits)
+        return [h for h, at in places if (lead is None or at[1] < lead) and at not in skipped]
+
+    def skipped(self, scope: Scope) -> set[tuple[str, int]]:
+        """The sentences (field, index) that hold a term of the scope's ``unless`` lists."""
+        key = id(scope)
+        if key not in self._skipped:
+            self._skipped[key] = {
+                self.sentence_of(h)
+                for ref in scope.unless
+                for h in self.found.get(ref.list_key, ())
+            }
+        return self._skipped[key]
+
+    def unless_hits(self, scope: Scope) -> list[Hit]:
+        """The hits of the ``unless`` lists in the scope's fields: why sentences were skipped."""
+        keys = [ref.list_key for ref in scope.unless]
+        return [h for k in keys for h in self.found.get(k, ()) if h.field in scope.fields]
+
+    def sentence_of(self, hit: Hit) -> tuple[str, int]:
+        """The sentence (field, index) a hit lies in; asked many times for the same hits."""
+        key = (hit.field, hit.at, hit.start)
+        place = self._sentence.get(key)
+        if place is None:
+            start = self.doc.resolve(hit).start
+            place = self._sentence[key] = (hit.field, self.doc.sentences(hit.field).index_of(start))
+        return place
 
     def holds(self, node: Clause) -> bool:
         key = id(node)
@@ -141,18 +184,21 @@ class Evaluator:
         )
         for i, hits in enumerate(per_term):
             for hit in hits:
-                index = self.doc.sentences(hit.field).index_of(self.doc.resolve(hit).start)
-                per_sentence[(hit.field, index)][i].append(hit)
+                per_sentence[self.sentence_of(hit)][i].append(hit)
         return [h for groups in per_sentence.values() if all(groups) for g in groups for h in g]
 
-    def _regex(self, node: Regex) -> list[Hit]:
+    def regex_hits(self, node: Regex) -> list[Hit]:
+        """Every match of the pattern in the scope's fields, before lead and unless."""
         evidence = []
-        for name in node.fields:
+        for name in sorted(node.scope.fields):
             text = self.doc.fields.get(name, "")
             for m in node.pattern.finditer(text):
                 if m.end() > m.start():
                     evidence.append(Hit("regex", m.group(), name, -1, -1, m.start(), m.end()))
         return evidence
+
+    def _regex(self, node: Regex) -> list[Hit]:
+        return self.in_scope(node.scope, self.regex_hits(node))
 
 
 def _unique(hits: Iterable[Hit]) -> list[Hit]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from monitor.detect.rules.evaluate import Evaluator
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import (
-    DEFAULT_FIELDS,
+    WHOLE,
     All,
     Any,
     AtLeast,
@@ -17,25 +17,35 @@ from monitor.detect.rules.model import (
     Regex,
     Rule,
     SameSentence,
+    Scope,
     Term,
 )
 from monitor.detect.rules.results import Document, Hit
 
 
-def _scope(fields: frozenset[str]) -> str:
-    return "" if fields == DEFAULT_FIELDS else f" in {'/'.join(sorted(fields))}"
+def _scope(scope: Scope) -> str:
+    parts = []
+    if scope.fields != WHOLE.fields:
+        parts.append(f" in {'/'.join(sorted(scope.fields))}")
+    if scope.lead is not None:
+        parts.append(f" lead {scope.lead}")
+    if scope.unless:
+        parts.append(f" unless {', '.join(ref.name for ref in scope.unless)}")
+    return "".join(parts)
 
 
 def describe_clause(clause: Clause) -> str:
     """A clause written back as the short YAML-like text an author recognises."""
     if isinstance(clause, Term):
-        return f"{clause.name}{_scope(clause.fields)}"
+        return f"{clause.name}{_scope(clause.scope)}"
     if isinstance(clause, Near):
-        return f"near: [{clause.left.name}, {clause.right.name}] within {clause.within}"
+        where = _scope(clause.left.scope)
+        return f"near: [{clause.left.name}, {clause.right.name}] within {clause.within}{where}"
     if isinstance(clause, SameSentence):
-        return f"same_sentence: [{', '.join(t.name for t in clause.terms)}]"
+        names = ", ".join(t.name for t in clause.terms)
+        return f"same_sentence: [{names}]{_scope(clause.terms[0].scope)}"
     if isinstance(clause, Regex):
-        return f"regex: {clause.pattern.pattern}{_scope(clause.fields)}"
+        return f"regex: {clause.pattern.pattern}{_scope(clause.scope)}"
     if isinstance(clause, AtLeast):
         return f"at_least {clause.count} of"
     return {All: "all", Any: "any", NoneOf: "none"}[type(clause)]
@@ -60,6 +70,22 @@ def _found(hits: list[Hit], doc: Document, limit: int = 6) -> str:
     return ", ".join(shown) + more
 
 
+def _left_out(scope: Scope, evaluator: Evaluator, every: list[Hit], kept: list[Hit]) -> str:
+    """What ``lead:`` or ``unless:`` kept a term from seeing, and the terms that made
+    ``unless:`` skip a sentence: the evidence an author needs when a scope decided."""
+    if scope.lead is None and not scope.unless:
+        return ""
+    counted = set(kept)
+    out = [h for h in every if h.field in scope.fields and h not in counted]
+    if not out:
+        return ""
+    text = f"; left out: {_found(out, evaluator.doc)}"
+    skipped = evaluator.skipped(scope)
+    why = [h for h in evaluator.unless_hits(scope) if evaluator.sentence_of(h) in skipped]
+    why = [h for h in why if any(evaluator.sentence_of(o) == evaluator.sentence_of(h) for o in out)]
+    return text + (f" (unless: {_found(why, evaluator.doc)})" if why else "")
+
+
 def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     """Lines that show, clause by clause, why ``rule`` matched the fields or did not."""
     doc = Document(fields)
@@ -74,8 +100,13 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
         if isinstance(clause, Term):
             hits = evaluator.term_hits(clause)
             line += f": {_found(hits, doc)}" if hits else ": nothing found"
+            every = evaluator.found.get(clause.list_key, [])
+            line += _left_out(clause.scope, evaluator, every, hits)
         elif held and isinstance(clause, Near | SameSentence | Regex):
             line += f": {_found(evaluator.evidence(clause), doc)}"
+        if isinstance(clause, Regex):
+            every = evaluator.regex_hits(clause)
+            line += _left_out(clause.scope, evaluator, every, evaluator.evidence(clause))
         lines.append(line)
         for child in _children(clause):
             walk(child, depth + 1)

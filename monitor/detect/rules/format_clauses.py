@@ -79,8 +79,24 @@ def _field_words(value: Any) -> str:
 FieldName = Annotated[Literal[FIELDS], expect(_field_words, at_key=True)]
 
 
+def _number(least: int, description: str, words: Callable[[Any], str], at_key: bool = False) -> Any:
+    """A whole number of at least ``least``, with the sentence for any other value."""
+    return Annotated[int, Field(ge=least, description=description), expect(words, at_key=at_key)]
+
+
+def _one_or_many(item: Any, description: str, words: str, at_key: bool = False) -> Any:
+    """One value, or a non-empty list of them."""
+    return Annotated[
+        Annotated[item, Tag("(one)")] | Annotated[list[item], Field(min_length=1), Tag("(many)")],
+        Discriminator(one_or_many),
+        expect(words, at_key=at_key),
+        Field(description=description),
+    ]
+
+
 class ClauseMap(FormatModel):
-    """A clause written as a mapping: every operator in it must hold, in the fields in: names."""
+    """A clause written as a mapping: every operator in it must hold, looking where ``in:``,
+    ``lead:`` and ``unless:`` say (inherited by the clauses under it)."""
 
     unknown_key = "unknown clause '{key}'"
 
@@ -88,11 +104,11 @@ class ClauseMap(FormatModel):
     all: _clauses("all", "Every clause holds.") = None
     any: _clauses("any", "At least one clause holds.") = None
     none: _clauses("none", "No clause holds.") = None
-    at_least: Annotated[
-        int,
-        Field(ge=1, description="At least this many of the clauses under of: hold."),
-        expect(lambda v: f"'at_least' takes a whole number of at least 1, got {v!r}"),
-    ] = None
+    at_least: _number(
+        1,
+        "At least this many of the clauses under of: hold.",
+        lambda v: f"'at_least' takes a whole number of at least 1, got {v!r}",
+    ) = None
     near: Annotated[
         list[TermName],
         Field(min_length=2, max_length=2, description="Two term lists near each other."),
@@ -113,19 +129,30 @@ class ClauseMap(FormatModel):
     phrase: Annotated[Phrases, named("phrase"), Field(description="Phrases written in place.")] = (
         None
     )
-    within: Annotated[
-        int,
-        Field(ge=0, description="With near: at most this many words between."),
-        expect(lambda v: f"'within' takes a number of words, got {v!r}", at_key=True),
-    ] = DEFAULT_NEAR
+    within: _number(
+        0,
+        "With near: at most this many words between.",
+        lambda v: f"'within' takes a number of words, got {v!r}",
+        at_key=True,
+    ) = DEFAULT_NEAR
     of: _clauses("of", "With at_least: the clauses to count.") = None
-    in_: Annotated[
-        Annotated[FieldName, Tag("(one)")]
-        | Annotated[list[FieldName], Field(min_length=1), Tag("(many)")],
-        Discriminator(one_or_many),
-        expect(f"'in' takes a field or a list of fields: {', '.join(FIELDS)}", at_key=True),
-        Field(description="Where to look: title, text or source (default: title and text)."),
-    ] = Field(default=None, alias="in")
+    in_: _one_or_many(
+        FieldName,
+        "Where to look: title, text or source (default: title and text).",
+        f"'in' takes a field or a list of fields: {', '.join(FIELDS)}",
+        at_key=True,
+    ) = Field(default=None, alias="in")
+    lead: _number(
+        1,
+        "Look only in the first this many sentences of each field.",
+        lambda v: f"'lead' takes a number of sentences, at least 1, got {v!r}",
+    ) = None
+    unless: _one_or_many(
+        TermName,
+        "Skip every sentence that holds a term of these lists: terms found there do not "
+        "count, for this clause and the clauses under it.",
+        "'unless' takes a term list name or a list of them",
+    ) = None
 
     model_config = FormatModel.model_config | {
         "json_schema_extra": {

@@ -45,10 +45,31 @@ class TermList:
 
 
 @dataclass(frozen=True, slots=True)
+class Ref:
+    """A term list named by ``unless:``: only where it is found matters, not what it found."""
+
+    list_key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a term or regex looks: in which fields, only in each field's first ``lead``
+    sentences (None: all of them), and never in a sentence that holds a term of ``unless``."""
+
+    fields: frozenset[str] = DEFAULT_FIELDS
+    lead: int | None = None
+    unless: tuple[Ref, ...] = ()
+
+
+WHOLE = Scope()
+
+
+@dataclass(frozen=True, slots=True)
 class Term:
     list_key: str
     name: str
-    fields: frozenset[str] = DEFAULT_FIELDS
+    scope: Scope = WHOLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +108,7 @@ class SameSentence:
 @dataclass(frozen=True, slots=True)
 class Regex:
     pattern: re.Pattern[str]
-    fields: frozenset[str] = DEFAULT_FIELDS
+    scope: Scope = WHOLE
 
 
 Clause = Term | All | Any | NoneOf | AtLeast | Near | SameSentence | Regex
