@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from monitor.detect.events.index import StoryEntry, query_keys
 from monitor.detect.pipeline import Pipeline
-from monitor.detect.stories import StoryIndex, signature
+from monitor.detect.stories import StoryIndex
 from monitor.ingest.parse import parse_feed
 from monitor.models import Article
 from monitor.service.cycle import Service
@@ -248,18 +249,20 @@ def test_a_poisoned_entry_in_a_batch_fails_alone(
 def test_a_rollback_gives_back_what_its_articles_pushed_out_of_the_story_window() -> None:
     index = StoryIndex(horizon=timedelta(days=15))
     old = datetime(2024, 1, 1, tzinfo=UTC)
-    text = "The tanker Chon Ma San met a Russian tanker off Nampo and took on diesel fuel."
-    index.add(1, old, signature("Tanker", text))
-    index.stage(2, old + timedelta(days=40), signature("Tanker later", text))
-    assert index.candidates(signature("Tanker", text), old, old) == []  # pushed out
+    vector = {"chon": 0.6, "ma": 0.5, "san": 0.5, "nampo": 0.4}
+
+    def story(key: str, dated: datetime, article: int) -> StoryEntry:
+        return StoryEntry(key, dict(vector), frozenset(), dated, dated, 1, article)
+
+    index.events.put(story("st-1", old, 1))
+    index.stage(story("st-2", old + timedelta(days=40), 2))
+    assert [e.id for e in index.events.candidates(query_keys(vector, []))] == ["st-2"]
 
     index.rollback()
 
-    assert index.candidates(signature("Tanker", text), old, old) == [1]
+    assert [e.id for e in index.events.candidates(query_keys(vector, []))] == ["st-1"]
     assert len(index) == 1
-    index.stage(2, old + timedelta(days=1), signature("Tanker again", text))  # the id, reused
+    index.stage(story("st-3", old + timedelta(days=1), 2))  # the article id, reused
     index.commit()
-    assert sorted(index.candidates(signature("Tanker", text), old, old + timedelta(days=2))) == [
-        1,
-        2,
-    ]
+    found = sorted(e.id for e in index.events.candidates(query_keys(vector, [])))
+    assert found == ["st-1", "st-3"]

@@ -7,12 +7,15 @@ import json
 import re
 from datetime import timedelta
 
+from sqlmodel import select
+
 from monitor.alerting.silences import add_silence
 from monitor.config import RouteConfig
 from monitor.delivery.channels.console import ConsoleNotifier
 from monitor.models import Article
 from monitor.service.cycle import Service
 from monitor.store import Store
+from monitor.store.tables import ArticleRow
 from monitor.util.dates import parse_date
 from tests.conftest import ROOT, SEED_FILES, make_settings
 
@@ -128,6 +131,9 @@ def test_updates_none_stays_silent_but_cites(tmp_path):
 
 
 def test_unrelated_dprk_stories_of_one_week_stay_apart(tmp_path):
+    """Twelve labelled reports of eight stories (the corpus's ``story`` key: the WSJ work-permit
+    story has four outlets, the Nam San 8 sightings two), all in one week: no story joins two
+    of them, though a story's outlets may not all find each other."""
     h = Harness(tmp_path)
     week = ["2019-08-01", "2019-08-02", "2019-08-03", "2019-08-04", "2019-08-05"]
     picks = [i for i, item in CORPUS.items() if item["labels"]][:12]
@@ -142,7 +148,14 @@ def test_unrelated_dprk_stories_of_one_week_stay_apart(tmp_path):
         for n, i in enumerate(picks)
     ]
     h.feed(*articles)
-    assert len(h.stories()) == len({CORPUS[i]["url"] for i in picks})
+    with h.service.store.session() as session:
+        rows = session.exec(select(ArticleRow.external_id, ArticleRow.story_id)).all()
+    story_of = dict(rows)
+    merged = {}
+    for i in picks:
+        merged.setdefault(story_of[i], set()).add(CORPUS[i]["story"])
+    assert all(len(stories) == 1 for stories in merged.values()), merged  # none joins two
+    assert len(merged) <= 8 + 2  # and at most two of the eight are split
 
 
 def test_a_story_older_than_the_window_does_not_absorb_a_new_event(tmp_path):
@@ -222,7 +235,12 @@ def test_alerts_show_and_silence_commands(tmp_path):
 
 def test_digest_route_sends_one_message_for_several_stories(tmp_path):
     h = Harness(tmp_path, mode="digest", digest_interval=0)
-    coal = CORPUS[next(i for i, x in CORPUS.items() if "dprk-sanctions-evasion" in x["labels"])]
+    # An evasion report of another story than the seeds' (the WSJ work-permit story).
+    coal = next(
+        x
+        for x in CORPUS.values()
+        if "dprk-sanctions-evasion" in x["labels"] and x["story"] != "2018-wsj-russian-work-permits"
+    )
     messages = h.feed(
         seed(1, "2019-08-02T09:40:00Z", "Wire"),
         Article(
@@ -260,3 +278,97 @@ def test_repeat_interval_re_announces_a_growing_story_when_follow_ups_are_off(tm
     (reminder,) = h.feed(fourth)
     assert reminder.startswith("follow-up on") and "Fourth Outlet" in reminder
     assert "Third Outlet" in reminder  # every source since the last message
+
+
+# -- the event matcher (issue #13) ----------------------------------------------------------
+
+STORY_RECORDS = {
+    item["id"]: item
+    for item in map(json.loads, (ROOT / "tests/corpus/stories.jsonl").read_text().splitlines())
+}
+
+
+def story_article(record_id: str, published: str, **changes) -> Article:
+    record = STORY_RECORDS[record_id]
+    article = Article(
+        title=record["title"],
+        text=record["text"],
+        source=record["source"],
+        external_id=record_id,
+        url=record["url"],
+        published=parse_date(published),
+    )
+    for name, value in changes.items():
+        setattr(article, name, value)
+    return article
+
+
+def test_vessels_are_names_the_text_marks_as_ships():
+    from monitor.detect.events.identifiers import vessel_ids
+
+    assert vessel_ids("The tanker Yuk Tung moored beside the North Korean-flagged tanker.") == {
+        "yuk tung"
+    }
+    assert vessel_ids("the Lighthouse Winmore, a Hong Kong-flagged tanker, was seized") == {
+        "lighthouse winmore"
+    }
+    assert vessel_ids("Seoul said the DE YI vessel carried coal.") == {"de yi"}
+    assert vessel_ids("The North Korean tanker met a Chinese-flagged ship.") == set()
+    assert vessel_ids("IMO number 9074729 and IMO 9074721 were listed.") == {"imo 9074729"}
+    listing = ". ".join(f"the tanker Ship{n} Alpha" for n in range(40))
+    assert vessel_ids(listing) == set()  # a designation list names too many to veto with
+    assert vessel_ids("tanker " + "A" * 100_000) == set()  # no such name, and no slow scan
+
+
+def test_a_report_of_a_second_ship_is_vetoed_even_when_it_recaps_the_first():
+    from monitor.detect.events.identifiers import Spelled, principal, vetoed
+    from monitor.detect.events.terms import words_of
+
+    text = (
+        "The tanker KOTI was held. The KOTI, a Panama-flagged ship, follows the tanker "
+        "Lighthouse Winmore."
+    )
+    words = Spelled(words_of(text))
+    mine = {"koti", "lighthouse winmore"}
+    main = principal(mine, words)
+    assert main == {"koti"}
+    assert vetoed(mine, main, words, {"lighthouse winmore"}, {"lighthouse", "winmore", "oil"})
+    assert not vetoed(mine, main, words, {"koti"}, {"koti"})
+    assert not vetoed(set(), frozenset(), words, {"koti"}, {"koti"})  # names no vessel: no veto
+
+
+def test_shared_boilerplate_and_a_hostile_string_do_not_merge_two_events(tmp_path):
+    chrome = (
+        "By Jane Doe and John Roe\n"
+        "Photo: Yonhap News\n"
+        "Sign up for our North Korea sanctions newsletter\n"
+        "Read more: Kim Jong Un latest\n"
+        "All rights reserved. Copyright 2024 Example Media\n"
+    )
+    hostile = ("zqxvomega hostilepayload quorblat snarfwizzle " * 60).strip()
+    h = Harness(tmp_path)
+    veto = STORY_RECORDS["s038"]
+    meeting = STORY_RECORDS["s108"]
+    h.feed(
+        story_article("s038", "2024-03-29", text=chrome + veto["text"] + "\n" + hostile),
+        story_article("s108", "2024-03-29", text=chrome + meeting["text"] + "\n" + hostile),
+    )
+    assert len(h.stories()) == 2
+
+
+def test_independent_reports_of_one_event_join_one_story_and_say_why(tmp_path):
+    from monitor.store.story_vectors import story_members
+
+    h = Harness(tmp_path)
+    h.feed(
+        story_article("s108", "2023-09-13T08:00:00Z"),
+        story_article("s109", "2023-09-13T12:00:00Z"),
+        story_article("s110", "2023-09-13T15:00:00Z"),
+    )
+    (story,) = h.stories()
+    with h.service.store.session() as session:
+        members = story_members(session, story)
+    assert [m.similarity is None for m in members] == [True, False, False]
+    for member in members[1:]:
+        assert member.similarity >= 0.18
+        assert member.shared and all(weight > 0 for _, weight in member.shared)

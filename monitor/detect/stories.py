@@ -1,10 +1,9 @@
 """Stories: reports of one event from several outlets, grouped so that they alert once.
 
-Candidates for a new article's story come from the MinHash index
-(:mod:`monitor.detect.story_index`). Each candidate is then confirmed on word 3-grams, which
-rewrites keep (the seed pair: 0.26 Jaccard) and unrelated reports do not (under 0.05), and must
-lie within the story window. The article joins the story of the best confirmed candidate, or
-starts its own.
+An article joins the story whose centroid its TF-IDF vector is most similar to, within the
+story window, unless they name different vessels; else it starts its own story (the matcher
+is :mod:`monitor.detect.events`, the live stories :mod:`monitor.detect.story_index`). Each
+article's vector and why it joined (similarity, shared words) are stored with it, for analysts.
 
 Stories are assigned a transaction's batch at a time: they are collected in a
 :class:`StoryBatch` and written together at its end, and a later article of the batch already
@@ -15,15 +14,24 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from sqlmodel import Session
 
-from monitor.detect.story_index import StoryIndex, signature
-from monitor.store.articles import set_stories, stories_of
+from monitor.detect.events.index import StoryEntry
+from monitor.detect.events.join import StoryPolicy, best_story, read_report
+from monitor.detect.events.vectors import add_to_centroid
+from monitor.detect.story_index import StoryIndex
+from monitor.store.articles import set_stories
 from monitor.store.stories import StoryRecord, find_story, write_stories
-from monitor.util.text import shingles
+from monitor.store.story_vectors import (
+    ArticleVector,
+    StoryVector,
+    write_article_vectors,
+    write_story_vectors,
+)
+from monitor.store.term_counts import add_term_counts
 
 __all__ = [
     "StoredArticle",
@@ -31,25 +39,10 @@ __all__ = [
     "StoryIndex",
     "StoryPolicy",
     "assign_story",
-    "signature",
-    "similarity",
     "story_id_for",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class StoryPolicy:
-    window: timedelta = timedelta(days=7)
-    min_jaccard: float = 0.12
-    min_containment: float = 0.30
-
-
-def similarity(a: set[int], b: set[int]) -> tuple[float, float]:
-    """(Jaccard, containment) of two shingle sets."""
-    if not a or not b:
-        return 0.0, 0.0
-    shared = len(a & b)
-    return shared / len(a | b), shared / min(len(a), len(b))
+MAX_VESSELS = 24  # vessels a story remembers: its members' names, the first ones
 
 
 def story_id_for(article: StoredArticle) -> str:
@@ -71,42 +64,55 @@ def assign_story(
     batch before its row says so.
     """
     assert article.id is not None
-    minhash = signature(article.title, article.text)
-    lo, hi = article.dated - policy.window, article.dated + policy.window
-    best_story, best_score = None, 0.0
-    keys = index.candidates(minhash, lo, hi)
-    mine = shingles(f"{article.title}\n{article.text}")
-    scores = {}
-    for key in keys:  # the exact check first: most candidates fail it, and cost no query
-        jaccard, containment = similarity(mine, index.grams(session, key))
-        if jaccard >= policy.min_jaccard or containment >= policy.min_containment:
-            scores[key] = max(jaccard, containment)
-    if scores:
-        for other_id, other_story in stories_of(session, scores).items():
-            other_story = batch.of_article.get(other_id, other_story)
-            if scores[other_id] > best_score:
-                best_story, best_score = other_story, scores[other_id]
+    batch.index = index
+    report = read_report(article.title, article.text, index.rarity, article.fetched)
+    joined = best_story(index.events, report, article.dated, policy)
+    index.rarity.add(report.terms, article.fetched)
     story = None
-    if best_story:
-        story = batch.stories.get(best_story) or find_story(session, best_story)
-    if story is not None and article.dated - story.first_published > policy.window:
-        story = None  # a story older than the window does not absorb a new event
+    if joined is not None:
+        story = batch.stories.get(joined.story.id) or find_story(session, joined.story.id)
     if story is None:
+        joined = None
         story = StoryRecord(
             id=story_id_for(article),
             headline=article.title,
             first_published=article.dated,
             last_published=article.dated,
         )
+        entry = StoryEntry(
+            story.id, dict(report.vector), report.vessels, article.dated, article.dated, 1
+        )
     else:
         if article.dated < story.first_published and article.title:
             story.headline = article.title  # the first report names the story, whatever order
         story.first_published = min(story.first_published, article.dated)
         story.last_published = max(story.last_published, article.dated)
+        grown = joined.story
+        vessels = sorted(grown.vessels) + sorted(report.vessels - grown.vessels)
+        entry = StoryEntry(
+            story.id,
+            add_to_centroid(grown.centroid, report.vector),
+            frozenset(vessels[:MAX_VESSELS]),
+            min(grown.first, article.dated),
+            max(grown.last, article.dated),
+            grown.members + 1,
+        )
+    entry.last_article = article.id
+    index.stage(entry)
     batch.stories[story.id] = story
+    batch.entries[story.id] = entry
     batch.of_article[article.id] = story.id
+    batch.vectors.append(
+        ArticleVector(
+            article.id,
+            story.id,
+            {w: round(x, 5) for w, x in report.vector.items()},
+            sorted(report.vessels),
+            None if joined is None else joined.similarity,
+            [] if joined is None else joined.shared,
+        )
+    )
     article.story_id = story.id
-    index.stage(article.id, article.dated, minhash, mine)
     return story.id
 
 
@@ -117,15 +123,37 @@ class StoryBatch:
 
     stories: dict[str, StoryRecord] = field(default_factory=dict)
     of_article: dict[int, str] = field(default_factory=dict)  # article id -> story id
+    entries: dict[str, StoryEntry] = field(default_factory=dict)  # the matcher's view
+    vectors: list[ArticleVector] = field(default_factory=list)
+    index: StoryIndex | None = None
 
     @property
     def started(self) -> list[StoryRecord]:
         return [s for s in self.stories.values() if s.stored is None]
 
     def write(self, session: Session) -> None:
-        """Write the new stories, the stored ones that grew, and each article's story id."""
+        """Write the new stories, the stored ones that grew, each article's story id, vector
+        and reason, the stories' centroids and the batch's word counts."""
         write_stories(session, list(self.stories.values()))
         set_stories(session, self.of_article)
+        write_story_vectors(
+            session,
+            [
+                StoryVector(
+                    e.id,
+                    {w: round(x, 5) for w, x in e.centroid.items()},
+                    sorted(e.vessels),
+                    e.first,
+                    e.last,
+                    e.members,
+                    e.last_article,
+                )
+                for e in self.entries.values()
+            ],
+        )
+        write_article_vectors(session, self.vectors)
+        if self.index is not None:
+            self.index.written_seq = add_term_counts(session, self.index.rarity.pending())
 
 
 class StoredArticle(Protocol):
@@ -138,4 +166,5 @@ class StoredArticle(Protocol):
     canonical_url: str
     content_hash: str
     dated: datetime
+    fetched: datetime
     story_id: str | None

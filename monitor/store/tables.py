@@ -197,3 +197,43 @@ class ArticleFailureRow(SQLModel, table=True):
     first_failed: datetime = Field(default_factory=utcnow)
     last_failed: datetime = Field(default_factory=utcnow)
     quarantined: bool = False
+
+
+class TermCountRow(SQLModel, table=True):
+    """How many articles used a word, faded with age (monitor.detect.events.rarity): what makes
+    a word telling. The row with term "" counts the articles themselves; ``seq`` is the batch
+    that last changed the row, so a replica reads only what changed since it last looked."""
+
+    __tablename__ = "term_counts"
+    term: str = Field(primary_key=True)
+    weight: float = 0.0
+    seq: int = Field(default=0, index=True)
+
+
+class StoryVectorRow(SQLModel, table=True):
+    """What the event matcher knows of a story: the sum of its members' vectors, the vessels
+    they name, and the dates of its first and latest reports."""
+
+    __tablename__ = "story_vectors"
+    story_id: str = Field(primary_key=True)
+    centroid: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    vessels: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    first_dated: datetime
+    last_dated: datetime = Field(index=True)
+    members: int = 0
+    last_article: int = Field(default=0, index=True)  # the newest member: what replicas sync on
+
+
+class ArticleVectorRow(SQLModel, table=True):
+    """Why an article is in its story: its vector, the vessels it names, and, if it joined a
+    story rather than starting one, the similarity and the words they share."""
+
+    __tablename__ = "article_vectors"
+    article_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    story_id: str = Field(default="", index=True)
+    vector: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    vessels: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    similarity: float | None = None  # None: the article started its story
+    shared: list[list] = Field(default_factory=list, sa_column=Column(JSON))

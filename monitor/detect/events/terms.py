@@ -30,14 +30,19 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 TITLE_WEIGHT = 2  # a headline word counts as if said twice: the headline is what the report is
 
 
-def content_words(text: str) -> list[str]:
-    """The text's words, stop words and single letters out, in order."""
-    words = tokenize(_THOUSANDS.sub("", text)).joined.split()
+def words_of(text: str) -> list[str]:
+    """Every word of the text, in order, figures' thousands separators joined."""
+    return tokenize(_THOUSANDS.sub("", text)).joined.split()
+
+
+def content_words(words: list[str]) -> list[str]:
+    """The words without stop words and single letters, in order."""
     return [w for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
 
 
-def term_counts(title: str, body: str) -> Counter[str]:
-    """How often each content word occurs: the headline's count ``TITLE_WEIGHT`` times."""
+def term_counts(title: list[str], body: list[str]) -> Counter[str]:
+    """How often each content word occurs (given the words of the headline and the body):
+    the headline's count ``TITLE_WEIGHT`` times."""
     counts = Counter(content_words(body))
     for word in content_words(title):
         counts[word] += TITLE_WEIGHT

@@ -1,0 +1,97 @@
+"""The join decision: a report's vector and vessels, and the story it joins, if any.
+
+A report joins the story whose centroid it is most similar to, if that similarity reaches
+``min_similarity``, the story's reports are within ``window`` of it (counted from the story's
+first and latest reports, so a story that keeps being reported stays open), and the two do not
+name different vessels (:func:`.identifiers.vetoed`). Never a single member: a report that is
+close to one odd member but far from the story as a whole starts its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.detect.events.boilerplate import strip_boilerplate
+from monitor.detect.events.identifiers import Spelled, principal, vessel_ids, vetoed
+from monitor.detect.events.index import EventIndex, StoryEntry, query_keys
+from monitor.detect.events.rarity import Rarity
+from monitor.detect.events.terms import term_counts, words_of
+from monitor.detect.events.vectors import Vector, cosine, shared_terms, vectorize
+
+# Chosen on the corpus's tune split (tests/test_story_corpus.py replays the test split).
+MIN_SIMILARITY = 0.18
+GRACE_DAYS = 1.0
+RISE_PER_DAY = 0.10
+WINDOW = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPolicy:
+    """When a report joins a story. Reports of one event come out within a day or two of its
+    announcement; a report days later must be ever more alike to join (the same template of a
+    later missile launch, a revised figure, a second ship), so the similarity asked for rises by
+    ``rise_per_day`` for every day past ``grace_days`` since the story's first report."""
+
+    window: timedelta = WINDOW
+    min_similarity: float = MIN_SIMILARITY
+    grace_days: float = GRACE_DAYS
+    rise_per_day: float = RISE_PER_DAY
+
+    def needed(self, first: datetime, dated: datetime) -> float:
+        days = abs((dated - first).total_seconds()) / 86_400
+        return self.min_similarity + self.rise_per_day * max(0.0, days - self.grace_days)
+
+
+@dataclass(slots=True)
+class Report:
+    """What the matcher reads of an article: its vector, the vessels it names, and its words
+    (where another story's vessel is looked up)."""
+
+    vector: Vector
+    vessels: frozenset[str]
+    main: frozenset[str]  # the vessels it names most: what it is about
+    words: Spelled
+    terms: list[str]  # its distinct content words, counted in the rarity table
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """Why an article joined a story: the similarity and the words that made it."""
+
+    story: StoryEntry
+    similarity: float
+    shared: list[tuple[str, float]]
+
+
+def read_report(title: str, text: str, rarity: Rarity, now: datetime) -> Report:
+    """Strip the page's boilerplate and turn what is left into a :class:`Report`."""
+    body = strip_boilerplate(title, text)
+    title_words, body_words = words_of(title), words_of(body)
+    counts = term_counts(title_words, body_words)
+    vector = vectorize(counts, rarity.weigher(now))
+    vessels = frozenset(vessel_ids(f"{title}\n{body}"))
+    words = Spelled(title_words + body_words)
+    return Report(vector, vessels, principal(vessels, words), words, sorted(counts))
+
+
+def best_story(
+    index: EventIndex, report: Report, dated: datetime, policy: StoryPolicy
+) -> Join | None:
+    """The story ``report`` (dated ``dated``) joins, or None: it starts its own."""
+    best: Join | None = None
+    for entry in index.candidates(query_keys(report.vector, report.vessels)):
+        if not entry.first - policy.window <= dated <= entry.last + policy.window:
+            continue
+        if vetoed(report.vessels, report.main, report.words, entry.vessels, entry.centroid):
+            continue
+        similarity = cosine(report.vector, entry.centroid, entry.norm)
+        if similarity < policy.needed(entry.first, dated):
+            continue
+        if best is None or similarity > best.similarity:
+            best = Join(entry, similarity, [])
+    if best is not None:
+        best = Join(
+            best.story, round(best.similarity, 4), shared_terms(report.vector, best.story.centroid)
+        )
+    return best
