@@ -248,6 +248,7 @@ def test_a_poisoned_entry_in_a_batch_fails_alone(
 
 def test_a_rollback_gives_back_what_its_articles_pushed_out_of_the_story_window() -> None:
     index = StoryIndex(horizon=timedelta(days=15))
+    index.events.keep_at_least = 0  # forget by date at once, as a large index does
     old = datetime(2024, 1, 1, tzinfo=UTC)
     vector = {"chon": 0.6, "ma": 0.5, "san": 0.5, "nampo": 0.4}
 

@@ -158,6 +158,28 @@ def test_unrelated_dprk_stories_of_one_week_stay_apart(tmp_path):
     assert len(merged) <= 8 + 2  # and at most two of the eight are split
 
 
+def test_a_report_dated_years_later_does_not_cut_an_event_in_two(tmp_path):
+    """Feeds are polled in any order: a report of 2021 arriving between two reports of a 2019
+    event must not push the 2019 story out of reach (it once did: the second seed opened a
+    story of its own when the console's browser test polled its hostile feed first)."""
+    h = Harness(tmp_path)
+    h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"))
+    later = CORPUS["c011"]
+    h.feed(
+        Article(
+            title=later["title"],
+            text=later["text"],
+            source=later["source"],
+            external_id="later",
+            published=parse_date("2021-03-01"),
+        )
+    )
+    h.feed(seed(1, "2019-08-02T09:40:00Z", "Wire"))
+    with h.service.store.session() as session:
+        rows = dict(session.exec(select(ArticleRow.external_id, ArticleRow.story_id)).all())
+    assert rows["Ledger-0"] == rows["Wire-1"] != rows["later"]
+
+
 def test_a_story_older_than_the_window_does_not_absorb_a_new_event(tmp_path):
     h = Harness(tmp_path)
     h.feed(seed(0, "2019-08-01T22:15:00Z", "Ledger"))

@@ -27,6 +27,7 @@ KEY_TERMS = 12  # a story's terms that lead to it
 QUERY_TERMS = 20  # a report's terms it looks up
 MAX_POSTINGS = 150  # a key shared by more live stories than this is skipped
 RESCORE = 8  # candidates scored exactly, the most promising first
+KEEP_AT_LEAST = 2_000  # stories kept whatever their dates (each costs a few tens of KB)
 
 
 @dataclass(slots=True)
@@ -58,8 +59,9 @@ def query_keys(vector: Vector, vessels: Iterable[str]) -> list[tuple[str, float]
 
 
 class EventIndex:
-    def __init__(self, horizon: timedelta) -> None:
+    def __init__(self, horizon: timedelta, keep_at_least: int = KEEP_AT_LEAST) -> None:
         self.horizon = horizon
+        self.keep_at_least = keep_at_least
         self.entries: dict[str, StoryEntry] = {}
         self._postings: dict[str, set[str]] = {}
         self._by_last: list[tuple[datetime, str]] = []  # a heap; stale pairs are skipped
@@ -93,7 +95,11 @@ class EventIndex:
         heapq.heappush(self._by_last, (entry.last, entry.id))
         if self._newest is None or entry.last > self._newest:
             self._newest = entry.last
-        self._forget_before(self._newest - self.horizon)
+        if len(self.entries) > self.keep_at_least:
+            # Only a large index forgets: one report dated far after the rest (an old feed
+            # backfilled after a newer one) would otherwise push every story of its weeks out,
+            # and their next reports would each open a story of its own.
+            self._forget_before(self._newest - self.horizon)
 
     def get(self, story_id: str) -> StoryEntry | None:
         entry = self.entries.get(story_id)
