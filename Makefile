@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/console.py
 
 # The container image, built without a Docker engine (buildah + a debootstrap base; needs root).
 # Depends on install for hadolint, which it adds to .venv.

@@ -17,6 +17,7 @@ from monitor.cli import silence as silence_group
 from monitor.cli.channels import channels
 from monitor.cli.context import Context, log
 from monitor.cli.db import db as db_group
+from monitor.cli.feedback import feedback
 from monitor.cli.feeds import feeds
 from monitor.errors import MonitorError, StoreError
 from monitor.service.logs import setup_logging
@@ -87,6 +88,7 @@ for command in (
     channels,
     db_group,
     feeds,
+    feedback,
 ):
     cli.add_command(command)
 

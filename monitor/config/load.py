@@ -176,6 +176,10 @@ def _resolve_paths(
             value = getattr(channel, name, None)
             if value is not None and not value.is_absolute():
                 setattr(channel, name, (base / value).resolve())
+    for name in ("token_file", "basic_auth_file"):  # the console's secret files
+        value = getattr(settings.console, name)
+        if value is not None and not value.is_absolute():
+            setattr(settings.console, name, (base / value).resolve())
     return settings
 
 

@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     field_validator,
     model_validator,
 )
@@ -151,3 +152,17 @@ class RetentionConfig(BaseModel):
 
     articles: Seconds = Field(default=90 * 86400.0, description="keep this long; 0: forever")
     interval: Seconds = Field(default=86400.0, gt=0, description="how often the daemon prunes")
+
+
+class ConsoleConfig(BaseModel):
+    """The analyst console on the server's port: who may read it and judge alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    token: SecretStr | None = Field(default=None, description="required on every page and API call")
+    token_file: Path | None = Field(default=None, description="a file holding the token")
+    basic_auth_file: Path | None = Field(
+        default=None, description="'user:password' lines, for HTTP basic authentication"
+    )
+    page_size: int = Field(default=50, ge=1, le=500, description="stories a page")

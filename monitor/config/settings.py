@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from monitor.config.sections import (
+    ConsoleConfig,
     DeliveryConfig,
     FeedConfig,
     HttpConfig,
@@ -45,7 +46,7 @@ class Settings(BaseSettings):
     tick: int = Field(default=60, ge=1, description="seconds between scheduler ticks")
     poll_interval: int = Field(default=900, ge=10, description="default seconds between polls")
     rules_reload: float = Field(default=5, gt=0, description="seconds between rule file checks")
-    story_window_days: float = 7.0
+    story_window_days: float = 14.0  # from a story's latest report
     feeds: list[FeedConfig] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(
         default_factory=lambda: {"console": ChannelConfig(type="console")}
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     server: ServerConfig = Field(default_factory=ServerConfig)
     replica: ReplicaConfig = Field(default_factory=ReplicaConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")

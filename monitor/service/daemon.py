@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.console import build_console
+from monitor.errors import ConfigError
 from monitor.service.cycle import Service
 from monitor.service.retention import prune
 from monitor.service.web import HealthServer
@@ -50,11 +52,33 @@ class Daemon:
         self._received: str | None = None
         self._rules_error = ""  # the first problem of a rejected rule change, until one loads
         settings = service.settings.server
+        self.console, self.console_problem = self._console()
         self.server = (
-            HealthServer(settings.host, settings.port, service.metrics.registry, self.readiness)
+            HealthServer(
+                settings.host,
+                settings.port,
+                service.metrics.registry,
+                self.readiness,
+                self.console,
+            )
             if settings.enabled
             else None
         )
+
+    def _console(self):
+        """The analyst console, unless disabled; one bound beyond loopback without credentials
+        is not served (the daemon still runs), and the reason is logged at start."""
+        settings = self.service.settings
+        if not (settings.server.enabled and settings.console.enabled):
+            return None, ""
+        service = self.service
+        try:
+            console = build_console(
+                settings, service.store, lambda: service.matcher.rules, service.metrics.verdicts
+            )
+        except ConfigError as exc:
+            return None, str(exc)
+        return console, ""
 
     def readiness(self) -> dict[str, str]:
         checks = self.service.readiness()
@@ -125,6 +149,10 @@ class Daemon:
                     "free port) or server.enabled: false"
                 ) from None
             log.info("serving /healthz, /readyz and /metrics on %s", self.server.url)
+            if self.console is not None:
+                log.info("analyst console: %s/", self.server.url)
+            elif self.console_problem:
+                log.error("%s", self.console_problem)
         self._every("tick", self._tick, settings.tick, next_run_time=datetime.now().astimezone())
         self._every("rules", self._check_rules, settings.rules_reload)
         if settings.retention.articles:

@@ -144,3 +144,10 @@ class Metrics:
         self.pruned = Counter(
             "monitor_articles_pruned", "Old articles no alert cites, deleted.", registry=r
         )
+        self.verdicts = Counter(
+            "monitor_verdicts",
+            "Analysts' verdicts saved in the console, by rule and verdict (relevant, "
+            "not_relevant).",
+            ["rule", "verdict"],
+            registry=r,
+        )

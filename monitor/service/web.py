@@ -5,6 +5,10 @@ resources to an orchestrator and a scraper; a web framework would add dependenci
 startup cost for nothing. Each request gets its own thread so that a readiness check stuck on
 a store ping never delays /healthz, which is what keeps a container from being killed while
 the store is merely down.
+
+Every other path goes to the analyst console when the daemon gives one (``app``): the console
+is a plain callable from a request to a response (:mod:`monitor.console`), so this server stays
+the only HTTP code, and the probes keep their own paths ahead of it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import httpx
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor.console.http import MAX_BODY, Request, Response
+
 __all__ = ["HealthServer", "Readiness", "probe"]
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,10 @@ Readiness = Callable[[], dict[str, str]]
 _TEXT = "text/plain; charset=utf-8"
 _JSON = "application/json"
 _ALLOWED = "GET, HEAD"
+_PROBES = ("/healthz", "/readyz", "/metrics")
+
+# The console, if served: a request in, a response out.
+App = Callable[[Request], Response]
 
 
 class _Server(ThreadingHTTPServer):
@@ -49,11 +59,13 @@ class _Server(ThreadingHTTPServer):
         address: tuple[str, int],
         registry: CollectorRegistry,
         readiness: Readiness,
+        app: App | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.registry = registry
         self.readiness = readiness
+        self.app = app
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -78,6 +90,35 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._dispatch(send_body=False)
 
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if self.server.app is None or path in _PROBES:
+            self._method_not_allowed()
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 <= length <= MAX_BODY:
+            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _TEXT, b"too large\n", send_body=True)
+            return
+        self._console(self.rfile.read(length), send_body=True)
+
+    def _console(self, body: bytes, send_body: bool) -> None:
+        assert self.server.app is not None
+        parts = urlsplit(self.path)
+        request = Request.of(self.command, parts.path, parts.query, self.headers, body)
+        try:
+            response = self.server.app(request)
+        except Exception:
+            log.exception("console: %s %s failed", self.command, parts.path)
+            self._reply(
+                HTTPStatus.INTERNAL_SERVER_ERROR, _TEXT, b"internal error\n", send_body=True
+            )
+            return
+        status = HTTPStatus(response.status)
+        headers = response.all_headers()
+        self._reply(
+            status, response.content_type, response.body, send_body=send_body, headers=headers
+        )
+
     def __getattr__(self, name: str) -> Any:
         # The base class answers 501 for any method without a do_* attribute; every method
         # other than GET and HEAD is refused with 405 instead, which is what it means here.
@@ -96,6 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, send_body: bool) -> None:
         path = urlsplit(self.path).path
+        if self.server.app is not None and path not in _PROBES:
+            self._console(b"", send_body)
+            return
         try:
             if path == "/healthz":
                 status, ctype, body = HTTPStatus.OK, _TEXT, b"ok\n"
@@ -140,8 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         # Probe answers describe this instant; a cache in between would make them lie.
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
+        headers = {"Cache-Control": "no-store", **(headers or {})}
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if send_body:
@@ -165,18 +209,20 @@ class HealthServer:
         port: int,
         registry: CollectorRegistry,
         readiness: Readiness,
+        app: App | None = None,
     ) -> None:
         self._host = host
         self._port = port
         self._registry = registry
         self._readiness = readiness
+        self._app = app
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("health server already started")
-        server = _Server((self._host, self._port), self._registry, self._readiness)
+        server = _Server((self._host, self._port), self._registry, self._readiness, self._app)
         thread = threading.Thread(
             # A short poll interval is what makes stop() return promptly.
             target=server.serve_forever,

@@ -28,7 +28,11 @@ VERSION_TABLE = "alembic_version"
 
 # The modules that define tables (SQLModel classes with table=True). env.py imports them so
 # autogenerate sees every table; tests/test_migrations.py checks no other module defines one.
-MODEL_MODULES = ("monitor.store.tables", "monitor.store.slack_threads")
+MODEL_MODULES = (
+    "monitor.store.tables",
+    "monitor.store.slack_threads",
+    "monitor.store.verdicts",
+)
 
 
 class MigrationError(StoreError):
