@@ -84,3 +84,24 @@ def test_a_broken_corpus_line_is_one_error_line(tmp_path):
     result = run(str(path))
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {path}:2: not a labelled report (missing 'text')"
+
+
+def test_precision_from_analysts_verdicts(tmp_path):
+    """With --verdicts, each rule's precision as the analysts' verdicts in the store give it."""
+    from monitor.store import Store
+    from monitor.store.verdicts import Verdict, record_verdict
+
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    store = Store(db)
+    with store.session() as session:
+        for article, verdict in ((1, "relevant"), (2, "relevant"), (3, "not_relevant")):
+            record_verdict(session, Verdict(LABOR, "st-1", article, f"c{article}", verdict, "", ()))
+        session.commit()
+    store.close()
+    path = str(corpus(tmp_path, REPORTS))
+    text = run(path, "--verdicts", "--db", db, "--no-errors")
+    assert text.exit_code == 0, text.output
+    assert f"verdicts {LABOR}: 2 relevant, 1 not relevant: precision 0.67" in text.stdout
+    assert "verdicts dprk-oil-transfer: 0 relevant, 0 not relevant: no verdicts yet" in text.stdout
+    found = json.loads(run(path, "--verdicts", "--db", db, "--json").stdout)
+    assert found["verdicts"][LABOR] == {"relevant": 2, "not_relevant": 1, "precision": 2 / 3}

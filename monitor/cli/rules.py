@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from monitor.errors import RuleError
 from monitor.service.replay import ReplayError, read_articles
 from monitor.store import Store
 from monitor.store.tables import utcnow
+from monitor.store.verdicts import NOT_RELEVANT, RELEVANT, precision, verdict_counts
 from monitor.util.durations import parse_duration
 
 
@@ -195,6 +197,13 @@ def rules_backtest(
 @RULES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: scores and errors.")
 @click.option("--no-errors", is_flag=True, help="The table only, not each error's evidence.")
+@click.option(
+    "--verdicts",
+    "with_verdicts",
+    is_flag=True,
+    help="Also each rule's precision as analysts' verdicts in the store measure it.",
+)
+@DB_OPTION
 @click.pass_obj
 def rules_evaluate(
     ctx: Context,
@@ -203,6 +212,8 @@ def rules_evaluate(
     rules_path: Path | None,
     as_json: bool,
     no_errors: bool,
+    with_verdicts: bool,
+    db: str | None,
 ) -> None:
     """Measure the rules on labelled reports: precision, recall and F1 per rule, and for each
     error the sentence that fired or the clause that failed.
@@ -219,13 +230,46 @@ def rules_evaluate(
     if not articles:
         raise RuleError(f"{corpus}: no reports in split {split!r}")
     result = evaluate(rules, articles)
+    judged = (
+        _verdicts(db or ctx.settings.database_url, [r.id for r in rules]) if with_verdicts else {}
+    )
     if as_json:
         scores = {rule: score.to_json() for rule, score in result.scores.items()}
         errors = [] if no_errors else [e.to_json() for e in result.errors]
-        click.echo(json.dumps({"articles": result.articles, "scores": scores, "errors": errors}))
+        out = {"articles": result.articles, "scores": scores, "errors": errors}
+        click.echo(json.dumps(out | ({"verdicts": judged} if with_verdicts else {})))
         return
     click.echo("\n".join(report_lines(result, show_errors=not no_errors)))
+    for rule, counts in judged.items():
+        measured = (
+            "no verdicts yet"
+            if counts["precision"] is None
+            else (f"precision {counts['precision']:.2f}")
+        )
+        click.echo(
+            f"verdicts {rule}: {counts['relevant']} relevant, "
+            f"{counts['not_relevant']} not relevant: {measured}"
+        )
     click.echo(f"{result.articles} report(s), split {split}", err=True)
+
+
+def _verdicts(url: str, rules: list[str]) -> dict[str, dict[str, float | int | None]]:
+    """Per rule, the analysts' verdicts on its citations and the precision they give."""
+    store = Store(url, create=False)
+    try:
+        with store.session() as session:
+            counts = verdict_counts(session, rules)
+    finally:
+        store.close()
+    judged: dict[str, dict[str, float | int | None]] = {}
+    for rule in rules:
+        found = counts.get(rule, Counter())
+        judged[rule] = {
+            "relevant": found[RELEVANT],
+            "not_relevant": found[NOT_RELEVANT],
+            "precision": precision(found),
+        }
+    return judged
 
 
 @rules.command("schema")
