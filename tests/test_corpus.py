@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
 
 import pytest
 
-from monitor.detect.rules import Matcher, load_rules
+from monitor.detect.rules import load_rules
+from monitor.detect.rules.quality import Confusion, Labelled, evaluate, read_corpus
 from tests.conftest import ROOT, RULES
 
 CORPUS = ROOT / "tests" / "corpus" / "articles.jsonl"
@@ -61,45 +61,21 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
 }
 
 
-@dataclass
-class Score:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+def number(item: Labelled | dict) -> int:
+    """A record's number (c042: 42), from a read report or a raw line."""
+    return int((item.id if isinstance(item, Labelled) else item["id"])[1:])
 
 
-def number(item: dict) -> int:
-    return int(item["id"][1:])
-
-
-def score_corpus(keep=lambda item: number(item) <= LEGACY_LAST) -> dict[str, Score]:
-    """Each rule's score on the records ``keep`` selects (by default c001-c079)."""
-    matcher = Matcher(load_rules(RULES).rules)
-    scores = {rule: Score() for rule in FLOORS}
-    for item in ITEMS:
-        if not keep(item):
-            continue
-        fields = {"title": item["title"], "text": item["text"], "source": item["source"]}
-        got = {m.rule.id for m in matcher.match(fields)}
-        for rule, score in scores.items():
-            wanted = rule in item["labels"]
-            score.tp += rule in got and wanted
-            score.fp += rule in got and not wanted
-            score.fn += wanted and rule not in got
-    return scores
+def score_corpus(keep=lambda item: number(item) <= LEGACY_LAST) -> dict[str, Confusion]:
+    """Each rule's score on the records ``keep`` selects (by default c001-c079), measured as
+    ``monitor rules evaluate`` measures it."""
+    chosen = [item for item in read_corpus(CORPUS) if keep(item)]
+    return evaluate(load_rules(RULES).rules, chosen).scores
 
 
 SCORES = score_corpus()
 SPLIT_SCORES = {
-    half: score_corpus(lambda item, half=half: item["split"] == half) for half in SPLIT_FLOORS
+    half: score_corpus(lambda item, half=half: item.split == half) for half in SPLIT_FLOORS
 }
 
 
