@@ -19,6 +19,7 @@ from monitor.cli.context import Context, log
 from monitor.cli.db import db as db_group
 from monitor.cli.feedback import feedback
 from monitor.cli.feeds import feeds
+from monitor.cli.stories import stories
 from monitor.errors import MonitorError, StoreError
 from monitor.service.logs import setup_logging
 from monitor.store.db import store_problem
@@ -89,6 +90,7 @@ for command in (
     db_group,
     feeds,
     feedback,
+    stories,
 ):
     cli.add_command(command)
 

@@ -188,3 +188,9 @@ def article_span(session: Session) -> tuple[int, datetime | None]:
     """How many articles are stored, and the date of the newest."""
     count, newest = session.exec(select(func.count(), func.max(ArticleRow.dated))).one()
     return count, newest
+
+
+def article_summaries(session: Session, article_ids: Sequence[int]) -> dict[int, ArticleRow]:
+    """These stored articles by id (their title, source, link and date, for a listing)."""
+    rows = session.exec(select(ArticleRow).where(col(ArticleRow.id).in_(list(article_ids)))).all()
+    return {row.id: row for row in rows if row.id is not None}
