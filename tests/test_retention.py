@@ -22,9 +22,11 @@ from monitor.store.articles import known_articles
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
+    ArticleVectorRow,
     CitationRow,
     ForgottenRow,
     StoryRow,
+    StoryVectorRow,
     utcnow,
 )
 from tests.conftest import RULES, SEED_FILES
@@ -71,6 +73,8 @@ def test_prune_keeps_what_alerts_cite_and_forgets_the_rest(aged_store):
     # story stays
     assert report.stories == stories_before - 1 >= 1
     assert count(aged_store, StoryRow) == 1
+    assert count(aged_store, ArticleVectorRow) == 2  # what the matcher kept goes with them
+    assert count(aged_store, StoryVectorRow) == 1
     assert count(aged_store, ArticleRow) == 2  # the two cited seed reports
     assert count(aged_store, CitationRow) == cited_before
     assert count(aged_store, AlertRow) == 2

@@ -1,4 +1,5 @@
-"""What retention deletes: old articles no alert cites, empty stories, old daemon records.
+"""What retention deletes: old articles no alert cites, empty stories, old daemon records
+(and what the event matcher kept of the articles and stories deleted).
 
 An article is deleted only with its keys kept in ``forgotten`` (see
 :mod:`monitor.store.articles`), in the same transaction, so that a feed still listing it does
@@ -15,10 +16,12 @@ from sqlmodel import Session, col, func, select
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
+    ArticleVectorRow,
     CitationRow,
     ForgottenRow,
     ReplicaRow,
     StoryRow,
+    StoryVectorRow,
 )
 
 
@@ -55,6 +58,7 @@ def forget_articles(session: Session, cutoff: datetime, now: datetime, limit: in
         for _, f, e, c, h in rows
     )
     ids = [r[0] for r in rows]
+    session.execute(delete(ArticleVectorRow).where(col(ArticleVectorRow.article_id).in_(ids)))
     session.execute(delete(ArticleRow).where(col(ArticleRow.id).in_(ids)))
     return len(ids)
 
@@ -75,6 +79,8 @@ def replicas_silent_since(session: Session, before: datetime) -> list[str]:
 
 
 def delete_stories(session: Session, story_ids: list[str]) -> None:
+    """The stories, and what the event matcher kept of them (they are long out of its window)."""
+    session.execute(delete(StoryVectorRow).where(col(StoryVectorRow.story_id).in_(story_ids)))
     session.execute(delete(StoryRow).where(col(StoryRow.id).in_(story_ids)))
 
 
