@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from monitor.detect.events.rarity import arrival_weight
 from monitor.store import Store
 from monitor.store.retention import (
     count_prunable_articles,
@@ -22,11 +23,13 @@ from monitor.store.retention import (
     replicas_silent_since,
 )
 from monitor.store.tables import utcnow
+from monitor.store.term_counts import prune_term_counts
 
 log = logging.getLogger(__name__)
 BATCH = 1000
 MIN_AGE = timedelta(days=1)  # younger articles still make stories
 REPLICA_HISTORY = timedelta(days=7)
+FADED_WORD = 0.05  # a word count faded under this (one article, ~260 days ago) is dropped
 
 
 @dataclass(slots=True)
@@ -34,12 +37,14 @@ class PruneReport:
     articles: int = 0
     stories: int = 0
     replicas: int = 0
+    words: int = 0  # word counts of the event matcher that had faded to nothing
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would delete" if dry_run else "deleted"
         return (
             f"{verb} {self.articles} article(s) no alert cites, {self.stories} empty "
             f"story(ies), {self.replicas} old daemon record(s)"
+            + (f", {self.words} faded word count(s)" if self.words else "")
         )
 
 
@@ -71,6 +76,9 @@ def prune(
         if not dry_run:
             delete_stories(session, stories)
             delete_replicas(session, replicas)
+            # Words whose faded count is under FADED_WORD (seen once, most of a year ago):
+            # the general prior weighs them as it would an unseen word.
+            report.words = prune_term_counts(session, FADED_WORD * arrival_weight(now))
             session.commit()
     if not dry_run and (report.articles or report.stories):
         log.info("retention: %s", report.summary())
