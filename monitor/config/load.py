@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from monitor.config.settings import DEFAULT_CONFIG, Settings
 from monitor.errors import ConfigError
 from monitor.service.logs import register_secret
+from monitor.util.secrets import read_secret_file
 
 
 def config_path(explicit: Path | None) -> Path | None:
@@ -80,13 +81,7 @@ def _url_from_file(file: Path, config: Path | None) -> str:
     """The store URL kept in a secret file; relative to the config file, like its other paths."""
     if not file.is_absolute() and config is not None:
         file = config.parent / file
-    try:
-        url = file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"database_url_file: cannot read {file}: {exc.strerror or exc}") from None
-    if not url:
-        raise ConfigError(f"database_url_file: {file} is empty")
-    return url
+    return read_secret_file(file, "database_url_file")
 
 
 def _read_config(path: Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from pathlib import Path
 
 from prometheus_client import Counter
 
@@ -19,6 +18,7 @@ from monitor.console.auth import Guard
 from monitor.detect.rules import Rule
 from monitor.errors import ConfigError
 from monitor.store.db import Store
+from monitor.util.secrets import read_secret_file
 
 
 def is_loopback(host: str) -> bool:
@@ -30,25 +30,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _read(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"console.{what}: cannot read {path}: {exc.strerror or exc}") from None
-
-
 def guard_for(settings: Settings) -> Guard:
     """The guard the settings ask for; a ConfigError when the console would be open to more
     than this machine, or a credentials file cannot be used."""
     config = settings.console
     token = config.token.get_secret_value() if config.token is not None else ""
     if config.token_file is not None:
-        token = _read(config.token_file, "token_file").strip()
-        if not token:
-            raise ConfigError(f"console.token_file: {config.token_file} is empty")
+        token = read_secret_file(config.token_file, "console.token_file")
     basic: dict[str, str] = {}
     if config.basic_auth_file is not None:
-        for n, line in enumerate(_read(config.basic_auth_file, "basic_auth_file").splitlines()):
+        for n, line in enumerate(
+            read_secret_file(config.basic_auth_file, "console.basic_auth_file").splitlines()
+        ):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             user, sep, password = line.strip().partition(":")

@@ -21,6 +21,7 @@ from monitor.delivery.channels.email import config as email
 from monitor.delivery.channels.slack import config as slack
 from monitor.delivery.channels.webhook import config as webhook
 from monitor.service.logs import register_secret
+from monitor.util.secrets import read_secret_file
 
 PARTS: dict[str, ModuleType] = {"slack": slack, "email": email, "webhook": webhook}
 SECRETS = tuple(name for part in PARTS.values() for name in part.SECRETS)
@@ -87,11 +88,5 @@ class ChannelConfig(webhook.WebhookFields, email.EmailFields, slack.SlackFields,
             return found
         path: Path | None = getattr(self, f"{name}_file")
         if path:
-            try:
-                found = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"{name}_file: cannot read {path}: {exc.strerror}") from None
-            if not found:
-                raise ValueError(f"{name}_file: {path} is empty")
-            return found
+            return read_secret_file(path, f"{name}_file")
         return None
