@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from monitor.config import (
     DEFAULT_CONFIG,
@@ -20,6 +23,7 @@ from monitor.detect.rules.parse import RulesError, valid_rules
 from monitor.errors import StoreError
 from monitor.service.cycle import Service
 from monitor.service.logs import setup_logging
+from monitor.store import Store
 from monitor.store.db import shown_url, store_problem
 
 DB_OPTION = click.option("--db", help="Store URL [default: the config's database_url].")
@@ -35,6 +39,8 @@ log = logging.getLogger("monitor")
 
 
 class Context:
+    """The command line's state: the options given, and the settings read on first use."""
+
     def __init__(self, config: Path | None, log_level: str, log_format: str | None) -> None:
         self.config_path = config
         self.log_level = log_level
@@ -51,6 +57,18 @@ class Context:
             if found is None:
                 self._no_config_file(self._settings)
         return self._settings
+
+    @contextmanager
+    def session(self, db: str | None, create: bool = False) -> Iterator[Session]:
+        """A session on the store ``--db`` names, else the config's, closed afterwards. Only a
+        command that writes may create a store (``create``): a read-only one that finds none
+        says so instead of showing an empty one."""
+        store = Store(db or self.settings.database_url, create=create)
+        try:
+            with store.session() as session:
+                yield session
+        finally:
+            store.close()
 
     @staticmethod
     def _no_config_file(settings: Settings) -> None:

@@ -6,7 +6,6 @@ import click
 
 from monitor.cli.context import DB_OPTION, Context, valid_rules_or_exit
 from monitor.console.feedback import as_yaml, proposals, write_examples
-from monitor.store import Store
 from monitor.store.verdicts import rule_verdicts
 
 
@@ -38,12 +37,8 @@ def feedback_export(ctx: Context, rules: tuple[str, ...], write: bool, db: str |
     unknown = [rule for rule in rules if rule not in known]
     if unknown:
         raise click.BadParameter(f"no rule {', '.join(map(repr, unknown))}", param_hint="--rule")
-    store = Store(db or ctx.settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            verdicts = rule_verdicts(session, rules)
-    finally:
-        store.close()
+    with ctx.session(db) as session:
+        verdicts = rule_verdicts(session, rules)
     found = proposals(known, verdicts)
     if not write:
         click.echo(as_yaml(found.values()), nl=False)

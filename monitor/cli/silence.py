@@ -8,7 +8,6 @@ from monitor.alerting.health import RULE_ID as HEALTH_RULE
 from monitor.alerting.silences import active_silences, add_silence
 from monitor.cli.context import DB_OPTION, Context
 from monitor.detect.rules.parse import RulesError, did_you_mean, valid_rules
-from monitor.store import Store
 from monitor.store.silences import expire_silence
 from monitor.util.durations import parse_duration
 
@@ -41,17 +40,13 @@ def silence_add(
         raise click.BadParameter(str(exc), param_hint="--for") from None
     if rule:
         _check_rule_known(ctx, rule)
-    store = Store(db or ctx.settings.database_url)
-    try:
-        with store.session() as session:
-            try:
-                row = add_silence(session, span, reason, rule=rule, story=story, match=text)
-            except ValueError as exc:
-                raise click.UsageError(str(exc)) from None
-            session.commit()
-            click.echo(f"silence {row.id} until {row.ends.isoformat()}")
-    finally:
-        store.close()
+    with ctx.session(db, create=True) as session:
+        try:
+            row = add_silence(session, span, reason, rule=rule, story=story, match=text)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        session.commit()
+        click.echo(f"silence {row.id} until {row.ends.isoformat()}")
 
 
 def _check_rule_known(ctx: Context, rule: str) -> None:
@@ -71,18 +66,14 @@ def _check_rule_known(ctx: Context, rule: str) -> None:
 @click.pass_obj
 def silence_list(ctx: Context, db: str | None) -> None:
     """The silences in force."""
-    store = Store(db or ctx.settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            for row in active_silences(session):
-                what = ", ".join(
-                    f"{k}={v!r}"
-                    for k, v in (("rule", row.rule), ("story", row.story), ("match", row.match))
-                    if v
-                )
-                click.echo(f"{row.id}\tuntil {row.ends.isoformat()}\t{what}\t{row.reason}")
-    finally:
-        store.close()
+    with ctx.session(db) as session:
+        for row in active_silences(session):
+            what = ", ".join(
+                f"{k}={v!r}"
+                for k, v in (("rule", row.rule), ("story", row.story), ("match", row.match))
+                if v
+            )
+            click.echo(f"{row.id}\tuntil {row.ends.isoformat()}\t{what}\t{row.reason}")
 
 
 @silence.command("expire")
@@ -91,12 +82,8 @@ def silence_list(ctx: Context, db: str | None) -> None:
 @click.pass_obj
 def silence_expire(ctx: Context, silence_id: int, db: str | None) -> None:
     """End a silence now."""
-    store = Store(db or ctx.settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            if not expire_silence(session, silence_id):
-                raise click.ClickException(f"no silence with id {silence_id}")
-            session.commit()
-            click.echo(f"silence {silence_id} expired")
-    finally:
-        store.close()
+    with ctx.session(db) as session:
+        if not expire_silence(session, silence_id):
+            raise click.ClickException(f"no silence with id {silence_id}")
+        session.commit()
+        click.echo(f"silence {silence_id} expired")

@@ -14,7 +14,6 @@ import click
 from monitor.cli.context import DB_OPTION, Context
 from monitor.detect.events.vectors import cosine, shared_terms
 from monitor.errors import StoreError
-from monitor.store import Store
 from monitor.store.articles import article_summaries
 from monitor.store.stories import find_story
 from monitor.store.story_vectors import ArticleVector, article_vectors, story_members
@@ -56,14 +55,10 @@ def stories_show(ctx: Context, story_id: str, as_json: bool, db: str | None) -> 
     Example:
         monitor stories show st-5e8eaeec4c
     """
-    store = Store(db or ctx.settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            story = find_story(session, story_id)
-            members = story_members(session, story_id)
-            articles = article_summaries(session, [m.article_id for m in members])
-    finally:
-        store.close()
+    with ctx.session(db) as session:
+        story = find_story(session, story_id)
+        members = story_members(session, story_id)
+        articles = article_summaries(session, [m.article_id for m in members])
     if story is None:
         raise StoreError(f"no story {story_id!r} in the store (`monitor alerts list` shows them)")
     rows = [_row(articles.get(m.article_id), m) for m in members]
@@ -101,13 +96,9 @@ def stories_explain(ctx: Context, first: int, second: int, as_json: bool, db: st
     Example:
         monitor stories explain 12 40
     """
-    store = Store(db or ctx.settings.database_url, create=False)
-    try:
-        with store.session() as session:
-            vectors = article_vectors(session, [first, second])
-            articles = article_summaries(session, [first, second])
-    finally:
-        store.close()
+    with ctx.session(db) as session:
+        vectors = article_vectors(session, [first, second])
+        articles = article_summaries(session, [first, second])
     missing = [n for n in (first, second) if n not in vectors]
     if missing:
         raise StoreError(
