@@ -230,9 +230,7 @@ def rules_evaluate(
     if not articles:
         raise RuleError(f"{corpus}: no reports in split {split!r}")
     result = evaluate(rules, articles)
-    judged = (
-        _verdicts(db or ctx.settings.database_url, [r.id for r in rules]) if with_verdicts else {}
-    )
+    judged = _verdicts(ctx, db, [r.id for r in rules]) if with_verdicts else {}
     if as_json:
         scores = {rule: score.to_json() for rule, score in result.scores.items()}
         errors = [] if no_errors else [e.to_json() for e in result.errors]
@@ -253,14 +251,12 @@ def rules_evaluate(
     click.echo(f"{result.articles} report(s), split {split}", err=True)
 
 
-def _verdicts(url: str, rules: list[str]) -> dict[str, dict[str, float | int | None]]:
+def _verdicts(
+    ctx: Context, db: str | None, rules: list[str]
+) -> dict[str, dict[str, float | int | None]]:
     """Per rule, the analysts' verdicts on its citations and the precision they give."""
-    store = Store(url, create=False)
-    try:
-        with store.session() as session:
-            counts = verdict_counts(session, rules)
-    finally:
-        store.close()
+    with ctx.session(db) as session:
+        counts = verdict_counts(session, rules)
     judged: dict[str, dict[str, float | int | None]] = {}
     for rule in rules:
         found = counts.get(rule, Counter())
