@@ -3,9 +3,10 @@
 The corpus holds excerpts of public news reports (each with its source address) labelled by
 what an analyst would want alerted (docs/labelling.md), hard negatives included. The floors
 below are what the pack reaches on the 79 records it was first tuned with (c001-c079), and,
-per half of the fixed split, what it reaches on the 211 ``tune`` records it is tuned on and on
-the 96 ``test`` records it never was (issue #14); a rule change that drops under them fails
-here before it reaches analysts.
+per split, on the 211 ``tune`` records it is tuned on, the 96 ``test`` records held out from
+tuning, and the 70 ``fresh`` records (c308-c377) gathered and labelled after the last tuning
+and measured once (issue #14); a rule change that drops under them fails here before it
+reaches analysts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ CORPUS = ROOT / "tests" / "corpus" / "articles.jsonl"
 ITEMS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
 LEGACY_LAST = 79  # c001-c079: the records the current rules were tuned with
 FIXED_LAST = 307  # c001-c307: their halves are pinned by SPLIT_DIGEST
+FRESH = range(308, 378)  # c308-c377: the `fresh` held-out set, apart from the tune/test halves
+# sha256 of "id:labels" lines for c308-c377, labelled before any rule ran on them: a label
+# changed to suit the rules breaks it
+FRESH_LABELS_DIGEST = "211c94834b11d314e46c739a6ee84b797390c2dfd326d4ab1ebfeb47dea8dc9c"
 # sha256 of "id:split" lines for c001-c307; a record that changes halves breaks it
 SPLIT_DIGEST = "9416f8ce1284395e74ece664c1a6ee02069004d1dc09a6852764d5be53861903"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
@@ -37,26 +42,34 @@ NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "crypto-other",
 }
 FLOORS = {  # rule: (precision, recall)
-    "dprk-overseas-labor": (0.95, 0.85),
-    "dprk-oil-transfer": (0.90, 0.85),
-    "dprk-sanctions-evasion": (0.85, 0.90),
+    "dprk-overseas-labor": (1.00, 1.00),
+    "dprk-oil-transfer": (0.94, 1.00),
+    "dprk-sanctions-evasion": (1.00, 1.00),
 }
 
-# Issue #14 asks 0.95 precision and recall per family on the held-out half. Reached on test,
-# measured once after tuning on `tune` only (the errors on test were never looked at):
-# labour precision 0.95 (19/20); the gaps are labour recall 0.90 (19/21), oil 0.93 both ways
-# (14/15) and evasion precision 0.87 (21/24). These are floors, not the goal: raise them when a
-# change reaches more, and never tune on the test errors to get there.
+# Issue #14 asks 0.95 precision and recall per family on held-out reports. `test` was looked
+# at by an earlier session when it compared variants, so it is no longer clean; `fresh` was
+# gathered and labelled afterwards (docs/labelling.md, before any rule ran on it) and measured
+# once, with the rules tuned on `tune` only. Reached on test: labour P 0.95 (19/20) R 0.90
+# (19/21), oil 0.93 both ways (14/15), evasion P 0.87 (21/24) R 1.00. Reached on fresh: oil 1.00
+# both ways (12/12), labour P 1.00 (10/10) R 0.83 (10/12), evasion P 0.84 (11/13) R 0.68
+# (11/16). These are floors, not the goal: raise them when a change reaches more, and never
+# tune on the test or fresh errors to get there.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "test": {
         "dprk-overseas-labor": (0.95, 0.90),
         "dprk-oil-transfer": (0.93, 0.93),
         "dprk-sanctions-evasion": (0.87, 1.00),
     },
+    "fresh": {
+        "dprk-overseas-labor": (1.00, 0.83),
+        "dprk-oil-transfer": (1.00, 1.00),
+        "dprk-sanctions-evasion": (0.84, 0.68),
+    },
     "tune": {
-        "dprk-overseas-labor": (0.97, 1.00),
-        "dprk-oil-transfer": (0.95, 0.97),
-        "dprk-sanctions-evasion": (0.98, 1.00),
+        "dprk-overseas-labor": (1.00, 1.00),
+        "dprk-oil-transfer": (0.95, 1.00),
+        "dprk-sanctions-evasion": (1.00, 1.00),
     },
 }
 
@@ -99,17 +112,25 @@ def test_corpus_is_labelled_and_sourced():
 def test_split_is_fixed_and_keeps_stories_whole():
     halves: dict[str, set[str]] = {}
     for item in ITEMS:
-        assert item["split"] in ("tune", "test"), item["id"]
+        assert item["split"] in ("tune", "test", "fresh"), item["id"]
         halves.setdefault(item["story"], set()).add(item["split"])
         if number(item) <= LEGACY_LAST:
             assert item["split"] == "tune", item["id"]
+        assert (item["split"] == "fresh") == (number(item) in FRESH), item["id"]
     assert not [story for story, seen in halves.items() if len(seen) > 1]
-    test_share = sum(item["split"] == "test" for item in ITEMS) / len(ITEMS)
+    halved = [item for item in ITEMS if item["split"] != "fresh"]
+    test_share = sum(item["split"] == "test" for item in halved) / len(halved)
     assert 0.28 <= test_share <= 0.40, test_share
     pinned = "\n".join(
         f"{item['id']}:{item['split']}" for item in ITEMS if number(item) <= FIXED_LAST
     )
     assert hashlib.sha256(pinned.encode()).hexdigest() == SPLIT_DIGEST
+    fresh = "\n".join(
+        f"{item['id']}:{','.join(sorted(item['labels']))}"
+        for item in ITEMS
+        if number(item) in FRESH
+    )
+    assert hashlib.sha256(fresh.encode()).hexdigest() == FRESH_LABELS_DIGEST
 
 
 @pytest.mark.parametrize("rule", sorted(FLOORS))
