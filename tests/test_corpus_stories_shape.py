@@ -1,6 +1,7 @@
 """tests/corpus/stories.jsonl keeps the shape its README promises: real, sourced records; each
-event in one half; multi-outlet events told by different outlets in their own words (not
-copies); and the sizes issue #13 asks for. The matcher is measured on it elsewhere."""
+event in one split; multi-outlet events told by different outlets in their own words (not
+copies); the sizes issue #13 asks for; and a ``fresh`` split, added after the others and never
+tuned on, big enough to measure with. The matcher is measured on it elsewhere."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus" / "stories.jsonl"
 FIELDS = {"id", "event", "url", "source", "title", "published", "text", "kind", "split", "note"}
+SPLITS = ("tune", "test", "fresh")
 RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
 EVENTS: dict[str, list[dict]] = defaultdict(list)
 for record in RECORDS:
@@ -30,13 +32,13 @@ def test_every_record_is_complete_and_sourced():
         assert set(record) == FIELDS, record["id"]
         assert record["url"].startswith(("http://", "https://")), record["id"]
         assert record["kind"] in ("multi", "distinct", "background"), record["id"]
-        assert record["split"] in ("tune", "test"), record["id"]
+        assert record["split"] in SPLITS, record["id"]
         published = record["published"]
         assert published is None or re.fullmatch(r"\d{4}-\d\d-\d\d", published), record["id"]
     assert len({r["url"] for r in RECORDS}) == len(RECORDS)
 
 
-def test_events_keep_to_one_half_and_multi_outlet_events_are_not_copies():
+def test_events_keep_to_one_split_and_multi_outlet_events_are_not_copies():
     for event, records in EVENTS.items():
         assert len({r["split"] for r in records}) == 1, event
         assert len({r["kind"] for r in records}) == 1, event
@@ -53,3 +55,15 @@ def test_the_sizes_issue_13_asks_for():
     kinds = [records[0]["kind"] for records in EVENTS.values()]
     assert kinds.count("multi") >= 40
     assert kinds.count("distinct") >= 60
+
+
+def test_the_fresh_split_comes_last_and_is_big_enough_to_measure():
+    """Fresh records were appended after the 208 tune and test records, and hold enough events
+    of each kind to be a held-out measure on their own."""
+    splits = [r["split"] for r in RECORDS]
+    first_fresh = splits.index("fresh")
+    assert set(splits[first_fresh:]) == {"fresh"}
+    assert first_fresh == 208  # s001-s208: the tune and test records, unchanged
+    kinds = [records[0]["kind"] for records in EVENTS.values() if records[0]["split"] == "fresh"]
+    assert kinds.count("multi") >= 15
+    assert kinds.count("distinct") >= 20

@@ -1,12 +1,14 @@
-"""The event matcher on real reporting (issue #13): the held-out half of tests/corpus/stories.jsonl.
+"""The event matcher on real reporting (issue #13): the splits of tests/corpus/stories.jsonl.
 
 Each split is replayed through the real pipeline and store, in date order, as the service would
 have taken the reports in. A record without a date takes the time the service would have
 fetched it, which for news is when it was news: the earliest dated report of its event, else
 the date its event label starts with (a month alone: its 15th), else the date its note gives
-(``FETCHED``). The thresholds were chosen on the ``tune`` split only.
+(``FETCHED``). The thresholds were chosen on the ``tune`` split only. The ``test`` split was
+looked at while matcher variants were compared, so ``fresh`` (collected 2026-12-02, after
+those choices) is the held-out measure: nothing is ever tuned on it.
 
-Targets (issue #13), on the ``test`` split: at least 90% of multi-outlet events kept as one
+Targets (issue #13), on the held-out split: at least 90% of multi-outlet events kept as one
 story, and no story that joins two different events.
 """
 
@@ -33,7 +35,14 @@ RECORDS = [
     if line.strip()
 ]
 # Undated records whose event label gives no day: the date their note gives.
-FETCHED = {"s021": "2024-08-08", "s022": "2024-05-16", "s071": "2022-04-20", "s106": "2024-04-20"}
+FETCHED = {
+    "s021": "2024-08-08",
+    "s022": "2024-05-16",
+    "s071": "2022-04-20",
+    "s106": "2024-04-20",
+    "s248": "2025-11-04",
+    "s272": "2023-04-28",
+}
 
 
 def _noon(day: str) -> datetime:
@@ -100,17 +109,25 @@ def figures(split: str, tmp_path) -> tuple[int, int, list[list[str]], list[list[
     return len(multi) - len(split_events), len(multi), [[e] for e in split_events], merged
 
 
-@pytest.mark.parametrize("split", ["tune", "test"])
+# The floor each split must hold: (least share of multi-outlet events kept whole, most merged).
+FLOORS = {"tune": (0.85, 0), "test": (0.65, 2), "fresh": (0.66, 0)}
+
+
+@pytest.mark.parametrize("split", ["tune", "test", "fresh"])
 def test_the_corpus_replays_to_one_story_per_event(split, tmp_path):
     kept, multi, split_events, merged = figures(split, tmp_path)
     print(f"{split}: {kept}/{multi} multi-outlet events kept whole; merged: {merged}")
-    # GAP: the issue's target is >= 90% kept and no merged story on the test split. The
+    # GAP: the issue's target is >= 90% kept and no merged story on the held-out split. The
     # thresholds were chosen on the tune split (similarity 0.18, rising 0.10 a day after the
     # first, and the field's own words weighed as common from the start: events.rarity's
     # DOMAIN_WORDS). Measured at 208 records: tune 18/21 kept and none merged; test 15/23
     # kept (65%) and 2 stories joining two events (successive missile launches days apart
     # in one wire template). Without the domain words the test split kept 20/23 but merged 3,
-    # and a week of different events of one topic became 3 stories for 9. This asserts what
-    # was reached, so that a regression still fails; the lead's note names the gap.
-    assert kept / multi >= (0.65 if split == "test" else 0.85), split_events
-    assert len(merged) <= (2 if split == "test" else 0), merged
+    # and a week of different events of one topic became 3 stories for 9. The fresh split
+    # (84 records, replayed once with the matcher unchanged): 14/21 kept (67%) and none
+    # merged; its misses are short reports below 0.18 and follow-ups three to five days late,
+    # when the rising threshold asks for more. These floors assert what was reached, so that
+    # a regression still fails; the lead's note names the gap.
+    least_kept, most_merged = FLOORS[split]
+    assert kept / multi >= least_kept, split_events
+    assert len(merged) <= most_merged, merged
