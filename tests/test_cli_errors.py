@@ -38,6 +38,8 @@ NEEDS_STORE = {
     "db current",
     "db prune",
     "run",
+    "stories merge",
+    "stories split",
 }
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT")  # the logs' text format; they go to stderr too
 # Commands that never read the config.

@@ -62,11 +62,11 @@ def enqueue(
             for channel in route.channels:
                 ledger = sent_ledger(session, alert.story, channel)
                 for candidate in WRITING.run(ctx, [Candidate.of(alert, route, channel, ledger)]):
-                    written += _fold(session, candidate, now, deadline)
+                    written += fold(session, candidate, now, deadline)
     return written
 
 
-def _fold(session: Session, candidate: Candidate, now: datetime, deadline: datetime) -> bool:
+def fold(session: Session, candidate: Candidate, now: datetime, deadline: datetime) -> bool:
     """Add the candidate's revisions to the untried row of the same kind, or write a new row.
 
     A row some replica has claimed is being sent with the content it had when claimed, so it

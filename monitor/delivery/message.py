@@ -5,9 +5,29 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from monitor.alerting.alerts import load_alert
-from monitor.delivery.channels.base import Message
+from monitor.delivery.channels.base import MergeNote, Message
 from monitor.models import AlertView
+from monitor.store.notifications import last_sent
+from monitor.store.story_edits import merges_into
 from monitor.store.tables import NotificationRow
+
+
+def merge_notes(session: Session, story: str, channel: str) -> list[MergeNote]:
+    """The analysts' merges into the story since the channel last heard of it: they explain
+    why sources the channel may have had under another story come as a follow-up here."""
+    if not story:
+        return []
+    edits = merges_into(session, story, last_sent(session, story, channel))
+    return [
+        MergeNote(
+            other_story=edit.other_story,
+            other_headline=str(edit.detail.get("other_headline", "")),
+            reports=len(edit.detail.get("articles", [])),
+            analyst=edit.analyst,
+            note=edit.note,
+        )
+        for edit in edits
+    ]
 
 
 def build_message(session: Session, row: NotificationRow) -> Message:
@@ -31,4 +51,5 @@ def build_message(session: Session, row: NotificationRow) -> Message:
         headline=headline,
         alerts=alerts,
         new_sources=new_sources,
+        merges=merge_notes(session, row.story_id, row.channel) if row.kind != "digest" else [],
     )

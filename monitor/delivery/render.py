@@ -49,4 +49,5 @@ def message_json(message: Message) -> dict:
         "severity": message.severity,
         "new_sources": {a.id: [c.id for c in message.fresh(a)] for a in message.alerts},
         "alerts": [a.to_json() for a in message.alerts],
+        "merges": [note.to_json() for note in message.merges],
     }

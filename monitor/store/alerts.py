@@ -132,3 +132,108 @@ def mark_queued(session: Session, alert_id: str, revision: int) -> None:
     if row is not None and row.queued != revision:
         row.queued = revision
         session.add(row)
+
+
+# Analysts' merges and splits of stories (monitor.alerting.regroup) move citations between
+# alerts. An alert's revision counts its citations (each cite is one revision), and a message
+# reports the citations numbered [from, to) of its revisions in order of arrival (by citation
+# id), so what these functions write keeps both true.
+
+
+def story_alerts(session: Session, story_id: str) -> list[AlertRow]:
+    """The story's alerts, by rule."""
+    rows = session.exec(
+        select(AlertRow).where(AlertRow.story_id == story_id).order_by(col(AlertRow.rule_id))
+    ).all()
+    return list(rows)
+
+
+def alert_citations(session: Session, alert_id: str) -> list[CitationRow]:
+    """The alert's citations in order of arrival."""
+    rows = session.exec(
+        select(CitationRow).where(CitationRow.alert_id == alert_id).order_by(col(CitationRow.id))
+    ).all()
+    return list(rows)
+
+
+def append_citations(
+    session: Session, alert: AlertRow, citations: Sequence[CitationRow], now: datetime
+) -> int:
+    """Add copies of ``citations`` (another alert's) as the alert's latest sources, one
+    revision each, and delete the originals; returns the alert's new revision. The copies
+    take new ids, so they arrive after every source the alert had."""
+    for citation in citations:
+        session.add(
+            CitationRow(
+                alert_id=alert.id,
+                article_id=citation.article_id,
+                rule_version=citation.rule_version,
+                sentences=list(citation.sentences or []),
+                created=citation.created,
+            )
+        )
+        session.delete(citation)
+    alert.revision += len(citations)
+    alert.updated = now
+    session.add(alert)
+    session.flush()
+    return alert.revision
+
+
+def rekey_alert(session: Session, alert: AlertRow, new_id: str, story_id: str) -> AlertRow:
+    """The alert under another id and story, with its citations, revisions and history of
+    what was queued; the old row is deleted."""
+    old_id = alert.id
+    moved = AlertRow(
+        id=new_id,
+        rule_id=alert.rule_id,
+        story_id=story_id,
+        title=alert.title,
+        severity=alert.severity,
+        tags=list(alert.tags or []),
+        labels=dict(alert.labels or {}),
+        rule_version=alert.rule_version,
+        revision=alert.revision,
+        queued=alert.queued,
+        created=alert.created,
+        updated=alert.updated,
+    )
+    citations = alert_citations(session, old_id)
+    session.delete(alert)
+    session.flush()  # the (rule, story) pair is unique: the old row goes first
+    session.add(moved)
+    for citation in citations:
+        citation.alert_id = new_id
+        session.add(citation)
+    session.flush()
+    return moved
+
+
+def remove_citations(session: Session, alert: AlertRow, article_ids: Sequence[int]) -> list[int]:
+    """Delete the alert's citations of these articles; returns their places in order of
+    arrival (from 0). The alert's revision and queued revision drop by the citations removed
+    below them (see :func:`shifted`); an alert left with no citation is deleted."""
+    citations = alert_citations(session, alert.id)
+    wanted = set(article_ids)
+    places = [n for n, c in enumerate(citations) if c.article_id in wanted]
+    for n in places:
+        session.delete(citations[n])
+    if len(places) == len(citations):
+        session.delete(alert)
+    else:
+        alert.revision = shifted(alert.revision, places)
+        alert.queued = shifted(alert.queued, places)
+        session.add(alert)
+    session.flush()
+    return places
+
+
+def shifted(revision: int, removed: Sequence[int]) -> int:
+    """A revision once the citations at places ``removed`` are gone: each one below it
+    takes one off, so the revisions still number the remaining citations."""
+    return revision - sum(1 for place in removed if place < revision)
+
+
+def delete_alert(session: Session, alert: AlertRow) -> None:
+    session.delete(alert)
+    session.flush()

@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "monitor.store.tables",
     "monitor.store.slack_threads",
     "monitor.store.verdicts",
+    "monitor.store.story_edits",
 )
 
 

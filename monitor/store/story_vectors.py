@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
 from monitor.store.tables import ArticleVectorRow, StoryVectorRow
@@ -148,3 +149,30 @@ def story_members(session: Session, story_id: str) -> list[ArticleVector]:
         .order_by(col(ArticleVectorRow.article_id))
     ).all()
     return [_article(row) for row in rows]
+
+
+def story_vectors_of(session: Session, story_ids: Sequence[str]) -> dict[str, StoryVector]:
+    """These stories' vectors, by id (a story with none is left out)."""
+    rows = session.exec(
+        select(StoryVectorRow).where(col(StoryVectorRow.story_id).in_(list(story_ids)))
+    ).all()
+    return {row.story_id: _story(row) for row in rows}
+
+
+def delete_story_vectors(session: Session, story_ids: Sequence[str]) -> None:
+    session.execute(delete(StoryVectorRow).where(col(StoryVectorRow.story_id).in_(list(story_ids))))
+
+
+def move_article_vectors(
+    session: Session, article_ids: Sequence[int], story_id: str, started: bool = False
+) -> None:
+    """Give these articles' vectors another story; ``started``: the article starts it, so
+    it joined at no similarity and shared no words with it (as the matcher writes one)."""
+    values: dict = {"story_id": story_id}
+    if started:
+        values |= {"similarity": None, "shared": []}
+    session.execute(
+        update(ArticleVectorRow)
+        .where(col(ArticleVectorRow.article_id).in_(list(article_ids)))
+        .values(**values)
+    )

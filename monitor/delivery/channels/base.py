@@ -20,6 +20,36 @@ class NotifyError(DeliveryError):
     :class:`~monitor.errors.DeliveryError`, which is all the retry stage reads."""
 
 
+@dataclass(frozen=True, slots=True)
+class MergeNote:
+    """One analyst's merge of another story into the message's story."""
+
+    other_story: str
+    other_headline: str
+    reports: int
+    analyst: str
+    note: str = ""
+
+    def line(self) -> str:
+        """One line, the same in every channel: the reports that came, from where, by whom."""
+        plural = "s" if self.reports != 1 else ""
+        came = f"{self.reports} report{plural} of story {self.other_story}"
+        if self.other_headline:
+            came += f" ({self.other_headline})"
+        who = f"by {self.analyst}" if self.analyst else "by an analyst"
+        why = f": {self.note}" if self.note else ""
+        return f"Merged: {came} joined this story, {who}{why}"
+
+    def to_json(self) -> dict:
+        return {
+            "other_story": self.other_story,
+            "other_headline": self.other_headline,
+            "reports": self.reports,
+            "analyst": self.analyst,
+            "note": self.note,
+        }
+
+
 @dataclass(slots=True)
 class Message:
     """One notification to one channel, built from the store when it is due.
@@ -37,6 +67,9 @@ class Message:
     headline: str
     alerts: list[AlertView]
     new_sources: dict[str, list[str]] = field(default_factory=dict)
+    # Analysts' merges into the story since the channel last heard of it: why sources that
+    # came from another story arrive as a follow-up (``monitor stories merge``).
+    merges: list[MergeNote] = field(default_factory=list)
 
     @property
     def severity(self) -> str:

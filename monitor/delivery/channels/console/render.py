@@ -14,5 +14,6 @@ def message_text(message: Message) -> str:
         word = "follow-up on" if message.kind == "update" else "new story"
         header = f"=== {word} {message.story}: {message.headline} [{rules}]"
     kind = "update" if message.kind == "update" else "new"
+    header = "\n".join([header, *(note.line() for note in message.merges)])
     blocks = [alert_text(a, kind, message.fresh(a)) for a in message.alerts]
     return "\n\n".join([header, *blocks])

@@ -76,6 +76,7 @@ def _intro(message: Message) -> str:
 def render_text(message: Message) -> str:
     """The plain-text part: the same content as the HTML, matched terms in *stars*."""
     lines = [f"{message.severity.upper()} · {_intro(message)}", ""]
+    lines += [*(note.line() for note in message.merges), *([""] if message.merges else [])]
     for part in story_parts(message):
         sections = [s for s in part.sections if s.sources or message.kind != "update"]
         if not sections:
@@ -122,6 +123,7 @@ def render_html(message: Message) -> str:
         'padding:20px 24px;">',
         f'<div style="font-size:12px;font-weight:700;letter-spacing:0.06em;color:{color};'
         f'text-transform:uppercase;">{esc(message.severity)} · {esc(_intro(message))}</div>',
+        *(f'<p style="{_MUTED}margin:8px 0 0;">{esc(n.line())}</p>' for n in message.merges),
     ]
     for part in story_parts(message):
         sections = [s for s in part.sections if s.sources or message.kind != "update"]

@@ -165,7 +165,9 @@ def source_summary(citations: list[CitationView], kind: str) -> str:
 
 def body_blocks(message: Message) -> list[Block]:
     """Everything between the header and the footer, in reading order."""
-    blocks: list[Block] = []
+    blocks: list[Block] = [
+        _context(escape(truncate(note.line(), MAX_SECTION_TEXT))) for note in message.merges
+    ]
     digest = message.kind == "digest"
     for part in story_parts(message):
         sections = [s for s in part.sections if s.sources or message.kind != "update"]

@@ -1,8 +1,8 @@
 """Generic webhook: the message's alerts as JSON, for anything else (Teams, PagerDuty, a SIEM).
 
-The body is ``{"kind", "key", "story", "headline", "severity", "new_sources", "alerts"}``, each
-alert in the ``monitor alerts list --json`` shape. ``Idempotency-Key`` carries the message key so
-a receiver can drop a retried duplicate.
+The body is ``{"kind", "key", "story", "headline", "severity", "new_sources", "alerts",
+"merges"}``, each alert in the ``monitor alerts list --json`` shape. ``Idempotency-Key`` carries
+the message key so a receiver can drop a retried duplicate.
 
 With a secret, each attempt is signed afresh (:mod:`.signature`), so a retry an hour later
 verifies.
