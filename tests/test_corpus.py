@@ -3,10 +3,12 @@
 The corpus holds excerpts of public news reports (each with its source address) labelled by
 what an analyst would want alerted (docs/labelling.md), hard negatives included. The floors
 below are what the pack reaches on the 79 records it was first tuned with (c001-c079), and,
-per split, on the 211 ``tune`` records it is tuned on, the 96 ``test`` records held out from
-tuning, and the 70 ``fresh`` records (c308-c377) gathered and labelled after the last tuning
-and measured once (issue #14); a rule change that drops under them fails here before it
-reaches analysts.
+per split, on the 324 ``tune`` records it is tuned on, the 127 ``test`` records held out from
+tuning, and the 70 ``fresh`` records (c308-c377) gathered and labelled after an earlier tuning
+(issue #14). c378-c521 were added later, split by the rule for added records (a story already
+in the corpus keeps its half; a new story goes to ``test`` when the first 8 hex digits of the
+SHA-1 of its key are divisible by 3). A rule change that drops under a floor fails here before
+it reaches analysts.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ ITEMS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitli
 LEGACY_LAST = 79  # c001-c079: the records the current rules were tuned with
 FIXED_LAST = 307  # c001-c307: their halves are pinned by SPLIT_DIGEST
 FRESH = range(308, 378)  # c308-c377: the `fresh` held-out set, apart from the tune/test halves
+ADDED = range(378, 522)  # c378-c521: the second collection, split by the rule for added records
 # sha256 of "id:labels" lines for c308-c377, labelled before any rule ran on them: a label
 # changed to suit the rules breaks it
 FRESH_LABELS_DIGEST = "211c94834b11d314e46c739a6ee84b797390c2dfd326d4ab1ebfeb47dea8dc9c"
 # sha256 of "id:split" lines for c001-c307; a record that changes halves breaks it
 SPLIT_DIGEST = "9416f8ce1284395e74ece664c1a6ee02069004d1dc09a6852764d5be53861903"
+# sha256 of "id:split" lines for c378-c521; they never move either
+ADDED_SPLIT_DIGEST = "76a36a556f9739b53ea90db783bd191f22dc6700841c6415de0d47f312e54ad7"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
 NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "imposition",
@@ -47,29 +52,29 @@ FLOORS = {  # rule: (precision, recall)
     "dprk-sanctions-evasion": (1.00, 1.00),
 }
 
-# Issue #14 asks 0.95 precision and recall per family on held-out reports. `test` was looked
-# at by an earlier session when it compared variants, so it is no longer clean; `fresh` was
-# gathered and labelled afterwards (docs/labelling.md, before any rule ran on it) and measured
-# once, with the rules tuned on `tune` only. Reached on test: labour P 0.95 (19/20) R 0.90
-# (19/21), oil 0.93 both ways (14/15), evasion P 0.87 (21/24) R 1.00. Reached on fresh: oil 1.00
-# both ways (12/12), labour P 1.00 (10/10) R 0.83 (10/12), evasion P 0.84 (11/13) R 0.68
-# (11/16). These are floors, not the goal: raise them when a change reaches more, and never
-# tune on the test or fresh errors to get there.
+# Issue #14 asks 0.95 precision and recall per family on held-out reports. The second tuning
+# pass read only `tune` errors (old and new tune records), then measured `test` (which now
+# holds 31 of the added records) and `fresh` once. Reached on test: labour P 0.96 (25/26)
+# R 0.89 (25/28), oil 0.94 both ways (15/16), evasion P 0.81 (29/36) R 0.83 (29/35). Reached on
+# fresh: oil 1.00 both ways (12/12), labour P 1.00 (10/10) R 0.83 (10/12), evasion P 0.93
+# (14/15) R 0.88 (14/16). On tune: labour 1.00 both ways (64/64), oil P 0.92 (48/52) R 1.00,
+# evasion P 0.95 (102/107) R 0.99 (102/103). These are floors, not the goal: raise them when a
+# change reaches more, and never tune on the test or fresh errors to get there.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "test": {
-        "dprk-overseas-labor": (0.95, 0.90),
+        "dprk-overseas-labor": (0.96, 0.89),
         "dprk-oil-transfer": (0.93, 0.93),
-        "dprk-sanctions-evasion": (0.87, 1.00),
+        "dprk-sanctions-evasion": (0.80, 0.82),
     },
     "fresh": {
         "dprk-overseas-labor": (1.00, 0.83),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.84, 0.68),
+        "dprk-sanctions-evasion": (0.93, 0.87),
     },
     "tune": {
         "dprk-overseas-labor": (1.00, 1.00),
-        "dprk-oil-transfer": (0.95, 1.00),
-        "dprk-sanctions-evasion": (1.00, 1.00),
+        "dprk-oil-transfer": (0.92, 1.00),
+        "dprk-sanctions-evasion": (0.95, 0.99),
     },
 }
 
@@ -131,6 +136,24 @@ def test_split_is_fixed_and_keeps_stories_whole():
         if number(item) in FRESH
     )
     assert hashlib.sha256(fresh.encode()).hexdigest() == FRESH_LABELS_DIGEST
+    added = "\n".join(f"{item['id']}:{item['split']}" for item in ITEMS if number(item) in ADDED)
+    assert hashlib.sha256(added.encode()).hexdigest() == ADDED_SPLIT_DIGEST
+
+
+def test_added_records_follow_the_split_rule():
+    """c378-c521 take their story's half when the story was already here, else the SHA-1 rule
+    tests/corpus/README.md documents; never `fresh`."""
+    earlier = {item["story"]: item["split"] for item in ITEMS if number(item) < ADDED.start}
+    for item in ITEMS:
+        if number(item) not in ADDED:
+            continue
+        if item["story"] in earlier:
+            expected = earlier[item["story"]]
+        else:
+            digits = int(hashlib.sha1(item["story"].encode()).hexdigest()[:8], 16)
+            expected = "test" if digits % 3 == 0 else "tune"
+        assert expected != "fresh", item["id"]
+        assert item["split"] == expected, item["id"]
 
 
 @pytest.mark.parametrize("rule", sorted(FLOORS))
