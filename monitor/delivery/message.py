@@ -7,8 +7,7 @@ from sqlmodel import Session
 from monitor.alerting.alerts import load_alert
 from monitor.delivery.channels.base import MergeNote, Message
 from monitor.models import AlertView
-from monitor.store.notifications import last_sent
-from monitor.store.story_edits import merges_into
+from monitor.store.story_edits import merges_untold
 from monitor.store.tables import NotificationRow
 
 
@@ -17,7 +16,7 @@ def merge_notes(session: Session, story: str, channel: str) -> list[MergeNote]:
     why sources the channel may have had under another story come as a follow-up here."""
     if not story:
         return []
-    edits = merges_into(session, story, last_sent(session, story, channel))
+    edits = merges_untold(session, story, channel)
     return [
         MergeNote(
             other_story=edit.other_story,

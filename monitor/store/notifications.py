@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from monitor.delivery.states import OutboxState
 from monitor.models import AlertView
@@ -220,16 +220,6 @@ def sent_ledger(session: Session, story: str, channel: str) -> SentLedger:
                 ledger.last_sent[alert_id] = max(ledger.last_sent.get(alert_id, when), when)
                 ledger.sent_upto[alert_id] = max(ledger.sent_upto.get(alert_id, 0), upto)
     return ledger
-
-
-def last_sent(session: Session, story: str, channel: str) -> datetime | None:
-    """When the channel was last sent a message about the story (digests aside)."""
-    sent = session.exec(
-        select(func.max(NotificationRow.sent)).where(
-            NotificationRow.story_id == story, NotificationRow.channel == channel
-        )
-    ).one()
-    return None if sent is None else as_utc(sent)
 
 
 def untried_row(session: Session, scope: str, channel: str, kind: str) -> NotificationRow | None:

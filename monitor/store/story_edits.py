@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
-from monitor.store.tables import utcnow
+from monitor.store.tables import NotificationRow, utcnow
 
 MERGE = "merge"  # story_id took in every report of other_story, which is gone
 SPLIT = "split"  # article_id left story_id and started other_story
@@ -131,12 +131,17 @@ def merged_into(session: Session, story_id: str) -> StoryEdit | None:
     return None if row is None else _edit(row)
 
 
-def merges_into(session: Session, story_id: str, after: datetime | None) -> list[StoryEdit]:
-    """The merges into ``story_id`` made after ``after`` (all of them for None), oldest
-    first: what a message about the story still has to explain."""
+def merges_untold(session: Session, story_id: str, channel: str) -> list[StoryEdit]:
+    """The merges into ``story_id`` made since ``channel`` was last sent a message about the
+    story (every one, if it never was), oldest first: what its next message has to explain."""
     query = select(StoryEditRow).where(
         StoryEditRow.action == MERGE, StoryEditRow.story_id == story_id
     )
-    if after is not None:
-        query = query.where(StoryEditRow.created > after)
+    last = session.exec(
+        select(func.max(NotificationRow.sent)).where(
+            NotificationRow.story_id == story_id, NotificationRow.channel == channel
+        )
+    ).one()
+    if last is not None:
+        query = query.where(StoryEditRow.created > last)
     return [_edit(row) for row in session.exec(query.order_by(col(StoryEditRow.id))).all()]
