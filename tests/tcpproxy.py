@@ -38,7 +38,15 @@ class TcpProxy:
                 client.close()
                 continue
             with self._lock:
-                self._conns += [client, upstream]
+                # A connection accepted while cut() ran must not outlive the cut: it would
+                # keep a pooled store connection working through the "outage".
+                alive = self._listener is listener
+                if alive:
+                    self._conns += [client, upstream]
+            if not alive:
+                client.close()
+                upstream.close()
+                return
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
@@ -56,10 +64,10 @@ class TcpProxy:
 
     def cut(self) -> None:
         """Refuse new connections and break the open ones, as a server gone away would."""
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
             conns, self._conns = self._conns, []
         for sock in conns:
             with contextlib.suppress(OSError):
