@@ -20,7 +20,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check monitor tests bench
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check monitor tests bench
