@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.detect.prepared import Prepared
 
 
 @dataclass(slots=True)
@@ -23,6 +27,9 @@ class Article:
     published: datetime | None = None
     feed: str = ""
     summary_only: bool = False
+    # What the writer needs of the words, worked out where the feed was parsed
+    # (monitor.detect.prepared); None, or made of other words, and the writer works it out.
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)

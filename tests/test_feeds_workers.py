@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from monitor.detect.prepared import reading_of
 from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.ingest.workers import PARSE_POOL_MIN, ParserPool
 
@@ -43,6 +44,9 @@ def test_a_worker_parses_a_large_poll_and_a_small_one_stays_in_the_thread():
         parsed = pool.parse(ARGS, timeout=60)
         assert [a.title for a in parsed.articles] == ["Tanker seen off Nampo"]
         assert pool._pool is not None  # a worker process did it
+        # ... and prepared the article's words for the writer, beside it.
+        reading = reading_of(parsed.articles[0])
+        assert reading is not None and "nampo" in reading.counts
     finally:
         pool.close()
     assert pool._pool is None

@@ -248,12 +248,12 @@ def test_a_poisoned_entry_in_a_batch_fails_alone(
 
 def test_a_rollback_gives_back_what_its_articles_pushed_out_of_the_story_window() -> None:
     index = StoryIndex(horizon=timedelta(days=15))
-    index.events.keep_at_least = 0  # forget by date at once, as a large index does
     old = datetime(2024, 1, 1, tzinfo=UTC)
     vector = {"chon": 0.6, "ma": 0.5, "san": 0.5, "nampo": 0.4}
 
     def story(key: str, dated: datetime, article: int) -> StoryEntry:
-        return StoryEntry(key, dict(vector), frozenset(), dated, dated, 1, article)
+        # Arrived when dated: the index forgets by arrival, and 40 days pass between the two.
+        return StoryEntry(key, dict(vector), frozenset(), dated, dated, 1, article, seen=dated)
 
     index.events.put(story("st-1", old, 1))
     index.stage(story("st-2", old + timedelta(days=40), 2))

@@ -15,7 +15,6 @@ connection, a lock timeout) fails the whole batch, because no article is to blam
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -24,6 +23,7 @@ from sqlmodel import Session
 
 from monitor.alerting.alerts import record_match
 from monitor.detect.batch import BatchOutcome, IngestResult, Item, MatchLog
+from monitor.detect.prepared import content_hash, digest_of, reading_of
 from monitor.detect.rules import Matcher
 from monitor.detect.stories import StoryBatch, StoryIndex, StoryPolicy, assign_story
 from monitor.models import Article
@@ -39,16 +39,10 @@ from monitor.store.failures import (
     store_fault,
 )
 from monitor.store.tables import utcnow
-from monitor.util.text import tokenize
 
 log = logging.getLogger(__name__)
 BATCH = 200  # articles a transaction at most: a feed's worth, and a bounded rollback
-
-
-def content_hash(title: str, text: str) -> str:
-    """Hash of the words alone, so markup and spacing differences do not make a new article."""
-    words = tokenize(f"{title}\n{text}").joined
-    return hashlib.sha256(words.encode()).hexdigest()
+__all__ = ["BATCH", "IngestResult", "Pipeline", "content_hash"]
 
 
 def _own_title(title: str, text: str) -> str:
@@ -81,7 +75,7 @@ class Pipeline:
         """Store each article with its story and alerts; see the module's docstring for what
         happens when one raises."""
         result = IngestResult()
-        batch = [(article, content_hash(article.title, article.text)) for article in articles]
+        batch = [(article, digest_of(article)) for article in articles]
         if not batch:
             return result
         keys = [failure_key(article, digest) for article, digest in batch]
@@ -190,8 +184,9 @@ class Pipeline:
         ]
         insert_articles(session, records)
         stories = StoryBatch()
-        for record in records:
-            assign_story(session, record, self.policy, self.stories, stories)
+        for item, record in zip(fresh, records, strict=True):
+            reading = reading_of(item.article)  # None: assign_story reads the words itself
+            assign_story(session, record, self.policy, self.stories, stories, reading)
             done.result.new += 1
             done.count("articles")
             self._match(session, record, done)

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from monitor.detect.events.index import StoryEntry
 from monitor.detect.events.join import StoryPolicy, best_story, read_report
+from monitor.detect.events.reading import Reading
 from monitor.detect.events.vectors import add_to_centroid
 from monitor.detect.story_index import StoryIndex
 from monitor.store.articles import set_stories
@@ -56,16 +57,18 @@ def assign_story(
     policy: StoryPolicy,
     index: StoryIndex,
     batch: StoryBatch,
+    reading: Reading | None = None,
 ) -> str:
     """Join the article to the most similar story within the window, or start a new one.
 
     The article is one of a transaction's batch: stories are collected in ``batch`` and
     written together (:meth:`StoryBatch.write`), and the article's story id is known from the
-    batch before its row says so.
+    batch before its row says so. ``reading`` is what was read of its words beforehand
+    (:mod:`monitor.detect.prepared`), if anything.
     """
     assert article.id is not None
     batch.index = index
-    report = read_report(article.title, article.text, index.rarity, article.fetched)
+    report = read_report(article.title, article.text, index.rarity, article.fetched, reading)
     joined = best_story(index.events, report, article.dated, policy)
     index.rarity.add(report.terms, article.fetched)
     story = None
@@ -98,15 +101,19 @@ def assign_story(
             grown.members + 1,
         )
     entry.last_article = article.id
+    entry.seen = article.fetched  # its newest report arrived now: the index's clock
     index.stage(entry)
     batch.stories[story.id] = story
     batch.entries[story.id] = entry
     batch.of_article[article.id] = story.id
+    rounded = {w: round(x, 5) for w, x in report.vector.items()}
+    if joined is None:  # the story's centroid is this vector: stored rounded the same way
+        batch.rounded[story.id] = (entry, rounded)
     batch.vectors.append(
         ArticleVector(
             article.id,
             story.id,
-            {w: round(x, 5) for w, x in report.vector.items()},
+            rounded,
             sorted(report.vessels),
             None if joined is None else joined.similarity,
             [] if joined is None else joined.shared,
@@ -126,6 +133,9 @@ class StoryBatch:
     entries: dict[str, StoryEntry] = field(default_factory=dict)  # the matcher's view
     vectors: list[ArticleVector] = field(default_factory=list)
     index: StoryIndex | None = None
+    # A story started in the batch, with its one member's rounded vector: its centroid as
+    # stored, unless a later article of the batch grew it (another entry then stands for it).
+    rounded: dict[str, tuple[StoryEntry, dict[str, float]]] = field(default_factory=dict)
 
     @property
     def started(self) -> list[StoryRecord]:
@@ -141,7 +151,7 @@ class StoryBatch:
             [
                 StoryVector(
                     e.id,
-                    {w: round(x, 5) for w, x in e.centroid.items()},
+                    self._rounded(e),
                     sorted(e.vessels),
                     e.first,
                     e.last,
@@ -154,6 +164,12 @@ class StoryBatch:
         write_article_vectors(session, self.vectors)
         if self.index is not None:
             self.index.written_seq = add_term_counts(session, self.index.rarity.pending())
+
+    def _rounded(self, entry: StoryEntry) -> dict[str, float]:
+        started = self.rounded.get(entry.id)
+        if started is not None and started[0] is entry:
+            return started[1]
+        return {w: round(x, 5) for w, x in entry.centroid.items()}
 
 
 class StoredArticle(Protocol):

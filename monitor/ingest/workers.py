@@ -5,6 +5,10 @@ eight fetching threads parse one document at a time while the store waits for it
 So a poll of many feeds parses in worker processes, one a core, each thread handing its
 document over and waiting for the articles; the outcomes still stream to the single writer.
 A few feeds (a quiet cycle, a test) are parsed in the thread, which costs no process start.
+
+Right after parsing, the same process works out what the writer needs of each article's words
+and nothing else (:mod:`monitor.detect.prepared`: its content hash, what the event matcher
+reads of it), so that this work, too, runs beside the single writer rather than in it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
+from monitor.detect.prepared import prepare_all
 from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 
 # Logged under the poller's name, as before the poller was split: operators filter on it.
@@ -27,6 +32,14 @@ log = logging.getLogger("monitor.ingest.poller")
 PARSE_POOL_MIN = 16
 
 ParseArgs = tuple[bytes, str, dict[str, str], str, str]  # body, url, headers, feed, source
+
+
+def parse_and_prepare(parse: Callable[..., ParsedFeed], *args: object) -> ParsedFeed:
+    """Parse a document and prepare its articles for the writer; module-level, so that a
+    worker process can run it."""
+    parsed = parse(*args)
+    prepare_all(parsed.articles)
+    return parsed
 
 
 class ParserPool:
@@ -50,10 +63,10 @@ class ParserPool:
         fetch: a worker stuck on one document must not hold the poll, and with it the cycle,
         for ever); in this thread if not ``pooled`` or no worker may be used."""
         if not pooled or self.workers <= 1:
-            return self.parse_one(*args)
+            return parse_and_prepare(self.parse_one, *args)
         pool = self._started()
         try:
-            return pool.submit(self.parse_one, *args).result(timeout=timeout)
+            return pool.submit(parse_and_prepare, self.parse_one, *args).result(timeout=timeout)
         except (BrokenProcessPool, FuturesTimeout) as exc:
             # A worker died (killed, out of memory, a document that crashes the parser, or a
             # host program that cannot start one: a script without a __main__ guard) or hung.

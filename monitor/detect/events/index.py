@@ -1,39 +1,60 @@
 """Which stories a new report might join, in well under a millisecond however long the history.
 
 An inverted index maps each story's keys, its ``KEY_TERMS`` heaviest centroid terms and the
-vessels it names, to the story. A report looks up its own heaviest terms and vessels; keys
-shared by more than ``MAX_POSTINGS`` live stories ("korea" in a season of DPRK news) say
-nothing and are skipped, so a lookup never walks a long list. The stories the report shares
-the most weight with are rescored exactly (cosine to the centroid), ``RESCORE`` at most.
+vessels it names, to the story. A report looks up its own heaviest terms and vessels, among the
+stories its date can join (``window``): each key's stories are shelved by when their latest
+report arrived (``SHELF`` at a time), and since news is dated before it arrives, a shelf that
+was full before the report's date less the window holds no story it can join, and is not
+opened (a story dated after its arrival is shelved apart, and always looked at). A key shared
+by more than ``MAX_POSTINGS`` of the stories on the shelves opened ("korea" in a season of DPRK
+news) says nothing and is skipped, so a lookup never walks a long list. The stories the report
+shares the most weight with are rescored exactly (cosine to the centroid), ``RESCORE`` at most.
+A lookup thus costs at most ``MAX_POSTINGS`` steps a key, however long the history.
 
-Only stories whose latest report is within ``horizon`` of the newest one stay indexed, so the
-size of the index, and the cost of a lookup, follow the story window, not the history.
+What stays indexed follows arrival, not dates: a story is forgotten once no report has joined
+it for ``horizon``, counted on the clock of the reports' arrival (when they were fetched), which
+only moves forward. Dates cannot serve as that clock: feeds are polled in any order, and one
+report dated years after the rest (an old feed backfilled after a newer one, a hostile date)
+would push out every story of its weeks. A story's arrival is never later than now, and news
+is dated at or before its arrival, so a story is kept at least as long as its dates leave it
+open to the news that arrives. The size of the index, and the cost of a lookup, follow the
+story window, not the history.
 
 Changes are made while a transaction is open: its later articles see them at once, as if each
 had been committed alone, and :meth:`EventIndex.rollback` restores every story the transaction
-touched (or pushed out of the window) as it was before.
+touched (or pushed out) as it was before.
 """
 
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from monitor.detect.events.vectors import Vector, norm, top_terms
 
 KEY_TERMS = 12  # a story's terms that lead to it
 QUERY_TERMS = 20  # a report's terms it looks up
-MAX_POSTINGS = 150  # a key shared by more live stories than this is skipped
+MAX_POSTINGS = 100  # a key shared by more stories than this, on the shelves opened, is skipped
 RESCORE = 8  # candidates scored exactly, the most promising first
-KEEP_AT_LEAST = 2_000  # stories kept whatever their dates (each costs a few tens of KB)
+SHELF = 3 * 86_400.0  # seconds of arrivals a shelf of a key's stories holds
+_AHEAD = sys.maxsize  # the shelf of stories dated after they arrived: opened by every lookup
+_SCORE_THEN_ID = itemgetter(1, 0)
+
+
+def _shelf(entry: StoryEntry) -> int:
+    seen = entry.seen or entry.last
+    return int(seen.timestamp() // SHELF) if entry.last <= seen else _AHEAD
 
 
 @dataclass(slots=True)
 class StoryEntry:
     """A story as the matcher knows it: its centroid (the sum of its members' vectors), the
-    vessels its reports name, and the dates of its first and latest reports."""
+    vessels its reports name, the dates of its first and latest reports, and when its latest
+    report arrived (``seen``; None when not known, see :meth:`EventIndex.put`)."""
 
     id: str
     centroid: Vector
@@ -42,6 +63,7 @@ class StoryEntry:
     last: datetime
     members: int
     last_article: int = 0  # the newest member's article id: what a replica syncs from
+    seen: datetime | None = None
     norm: float = field(default=0.0, compare=False)
     keys: tuple[str, ...] = field(default=(), compare=False)
 
@@ -59,68 +81,128 @@ def query_keys(vector: Vector, vessels: Iterable[str]) -> list[tuple[str, float]
 
 
 class EventIndex:
-    def __init__(self, horizon: timedelta, keep_at_least: int = KEEP_AT_LEAST) -> None:
+    def __init__(self, horizon: timedelta) -> None:
         self.horizon = horizon
-        self.keep_at_least = keep_at_least
         self.entries: dict[str, StoryEntry] = {}
-        self._postings: dict[str, set[str]] = {}
-        self._by_last: list[tuple[datetime, str]] = []  # a heap; stale pairs are skipped
-        self._newest: datetime | None = None
+        # key -> shelf -> {slot: the story's latest date, as a timestamp}. A story is known
+        # by a number in the postings (its slot, new each time it is indexed): scoring a
+        # thousand postings by small numbers costs half what it does by the stories' names.
+        self._postings: dict[str, dict[int, dict[int, float]]] = {}
+        self._slots: dict[int, StoryEntry] = {}
+        self._slot_of: dict[str, int] = {}
+        self._next_slot = 0
+        self._by_seen: list[tuple[datetime, str]] = []  # a heap; stale pairs are skipped
+        self._clock: datetime | None = None  # the latest arrival of a report
         self._undo: dict[str, StoryEntry | None] | None = None  # the open transaction's
-        self._undo_newest: datetime | None = None
+        self._undo_clock: datetime | None = None
 
     def __len__(self) -> int:
         """Articles the indexed stories hold."""
         return sum(entry.members for entry in self.entries.values())
 
-    def candidates(self, keys: list[tuple[str, float]]) -> list[StoryEntry]:
-        """The indexed stories sharing the most key weight with a report, best first."""
-        scores: dict[str, float] = {}
+    def candidates(
+        self,
+        keys: list[tuple[str, float]],
+        dated: datetime | None = None,
+        window: timedelta | None = None,
+    ) -> list[StoryEntry]:
+        """The indexed stories sharing the most key weight with a report, best first; with
+        ``dated`` and ``window``, only among stories whose latest report is at most
+        ``window`` before ``dated`` (the others cannot be joined)."""
+        if dated is None or window is None:
+            since, lowest = float("-inf"), -_AHEAD
+        else:
+            since = (dated - window).timestamp()
+            lowest = int(since // SHELF)
+        postings = self._postings
+        scores: dict[int, float] = {}
+        score = scores.get
         for key, weight in keys:
-            found = self._postings.get(key)
-            if not found or len(found) > MAX_POSTINGS:
+            shelves = postings.get(key)
+            if not shelves:
                 continue
-            for story in found:
-                scores[story] = scores.get(story, 0.0) + weight
-        best = heapq.nlargest(RESCORE, scores.items(), key=lambda kv: (kv[1], kv[0]))
-        return [self.entries[story] for story, _ in best]
+            found = [stories for shelf, stories in shelves.items() if shelf >= lowest]
+            if sum(map(len, found)) > MAX_POSTINGS:
+                continue
+            for stories in found:
+                for slot, last in stories.items():
+                    if last >= since:
+                        scores[slot] = score(slot, 0.0) + weight
+        if len(scores) > RESCORE:
+            # The RESCORE-th best score, found by a sort of plain floats (fast), bounds the
+            # few stories that need sorting by score and then name.
+            floor = sorted(scores.values(), reverse=True)[RESCORE - 1]
+            best = [(slot, x) for slot, x in scores.items() if x >= floor]
+        else:
+            best = list(scores.items())
+        slots = self._slots
+        named = sorted(((slots[slot].id, x) for slot, x in best), key=_SCORE_THEN_ID, reverse=True)
+        entries = self.entries
+        return [entries[story] for story, _ in named[:RESCORE]]
 
     def put(self, entry: StoryEntry) -> None:
-        """Index a new or grown story (replacing what was indexed of it)."""
+        """Index a new or grown story (replacing what was indexed of it), and forget the
+        stories no report joined for ``horizon`` before the latest arrival.
+
+        A story whose latest arrival is not known (read back from the store: another
+        replica's, or a previous life's) counts as arrived when this index learns of it, on
+        the clock of the latest arrival it knows (it is then kept as long as the replica that
+        stored it keeps it), or, before any is known, when its latest report is dated. Such
+        a story never moves the clock: a date from the future cannot push the others out."""
         self._save(entry.id)
         self._unindex(entry.id)
-        self.entries[entry.id] = entry
-        for key in entry.keys:
-            self._postings.setdefault(key, set()).add(entry.id)
-        heapq.heappush(self._by_last, (entry.last, entry.id))
-        if self._newest is None or entry.last > self._newest:
-            self._newest = entry.last
-        if len(self.entries) > self.keep_at_least:
-            # Only a large index forgets: one report dated far after the rest (an old feed
-            # backfilled after a newer one) would otherwise push every story of its weeks out,
-            # and their next reports would each open a story of its own.
-            self._forget_before(self._newest - self.horizon)
+        if entry.seen is None:
+            entry.seen = self._clock or entry.last
+        elif self._clock is None or entry.seen > self._clock:
+            self._clock = entry.seen
+        self._index(entry)
+        heapq.heappush(self._by_seen, (entry.seen, entry.id))
+        if self._clock is not None:
+            self._forget_before(self._clock - self.horizon)
 
     def get(self, story_id: str) -> StoryEntry | None:
         entry = self.entries.get(story_id)
         return None if entry is None else replace(entry)
 
+    def _index(self, entry: StoryEntry) -> None:
+        self.entries[entry.id] = entry
+        slot = self._next_slot
+        self._next_slot += 1
+        self._slots[slot] = entry
+        self._slot_of[entry.id] = slot
+        last, shelf = entry.last.timestamp(), _shelf(entry)
+        for key in entry.keys:
+            shelves = self._postings.get(key)
+            if shelves is None:
+                shelves = self._postings[key] = {}
+            stories = shelves.get(shelf)
+            if stories is None:
+                stories = shelves[shelf] = {}
+            stories[slot] = last
+
     def _unindex(self, story_id: str) -> None:
         old = self.entries.pop(story_id, None)
         if old is None:
             return
+        slot = self._slot_of.pop(story_id)
+        del self._slots[slot]
+        shelf = _shelf(old)
         for key in old.keys:
-            found = self._postings.get(key)
-            if found is not None:
-                found.discard(story_id)
-                if not found:
+            shelves = self._postings.get(key)
+            stories = None if shelves is None else shelves.get(shelf)
+            if stories is None:
+                continue
+            stories.pop(slot, None)
+            if not stories:
+                del shelves[shelf]
+                if not shelves:
                     del self._postings[key]
 
     def _forget_before(self, cutoff: datetime) -> None:
-        while self._by_last and self._by_last[0][0] < cutoff:
-            last, story_id = heapq.heappop(self._by_last)
+        while self._by_seen and self._by_seen[0][0] < cutoff:
+            seen, story_id = heapq.heappop(self._by_seen)
             entry = self.entries.get(story_id)
-            if entry is not None and entry.last == last:  # else a newer pair stands for it
+            if entry is not None and entry.seen == seen:  # else a newer pair stands for it
                 self._save(story_id)
                 self._unindex(story_id)
 
@@ -131,7 +213,7 @@ class EventIndex:
     def begin(self) -> None:
         """A transaction opens: what it changes can be undone until :meth:`commit`."""
         if self._undo is None:
-            self._undo, self._undo_newest = {}, self._newest
+            self._undo, self._undo_clock = {}, self._clock
 
     def commit(self) -> None:
         self._undo = None
@@ -144,8 +226,6 @@ class EventIndex:
         for story_id, entry in undo.items():
             self._unindex(story_id)
             if entry is not None:
-                self.entries[entry.id] = entry
-                for key in entry.keys:
-                    self._postings.setdefault(key, set()).add(entry.id)
-                heapq.heappush(self._by_last, (entry.last, entry.id))
-        self._newest = self._undo_newest
+                self._index(entry)
+                heapq.heappush(self._by_seen, (entry.seen, entry.id))
+        self._clock = self._undo_clock

@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.detect.events.boilerplate import strip_boilerplate
-from monitor.detect.events.identifiers import Spelled, principal, vessel_ids, vetoed
+from monitor.detect.events.identifiers import Spelled, vetoed
 from monitor.detect.events.index import EventIndex, StoryEntry, query_keys
 from monitor.detect.events.rarity import Rarity
-from monitor.detect.events.terms import term_counts, words_of
-from monitor.detect.events.vectors import Vector, cosine, shared_terms, vectorize
+from monitor.detect.events.reading import Reading, read_words
+from monitor.detect.events.vectors import Vector, cosine, normalized, shared_terms, top_weights
 
 # Chosen on the corpus's tune split (tests/test_story_corpus.py replays the test split).
 MIN_SIMILARITY = 0.18
@@ -52,7 +51,7 @@ class Report:
     vessels: frozenset[str]
     main: frozenset[str]  # the vessels it names most: what it is about
     words: Spelled
-    terms: list[str]  # its distinct content words, counted in the rarity table
+    terms: list[str]  # its distinct content words, counted in the rarity table (any order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +63,15 @@ class Join:
     shared: list[tuple[str, float]]
 
 
-def read_report(title: str, text: str, rarity: Rarity, now: datetime) -> Report:
-    """Strip the page's boilerplate and turn what is left into a :class:`Report`."""
-    body = strip_boilerplate(title, text)
-    title_words, body_words = words_of(title), words_of(body)
-    counts = term_counts(title_words, body_words)
-    vector = vectorize(counts, rarity.weigher(now))
-    vessels = frozenset(vessel_ids(f"{title}\n{body}"))
-    words = Spelled(title_words + body_words)
-    return Report(vector, vessels, principal(vessels, words), words, sorted(counts))
+def read_report(
+    title: str, text: str, rarity: Rarity, now: datetime, reading: Reading | None = None
+) -> Report:
+    """Turn a report into a :class:`Report`: its words read (:func:`.reading.read_words`,
+    unless ``reading`` was done beforehand), then weighed by the rarity at ``now``."""
+    if reading is None:
+        reading = read_words(title, text)
+    vector = normalized(top_weights(rarity.weights(reading.counts, now)))
+    return Report(vector, reading.vessels, reading.main, reading.words, list(reading.counts))
 
 
 def best_story(
@@ -80,7 +79,8 @@ def best_story(
 ) -> Join | None:
     """The story ``report`` (dated ``dated``) joins, or None: it starts its own."""
     best: Join | None = None
-    for entry in index.candidates(query_keys(report.vector, report.vessels)):
+    keys = query_keys(report.vector, report.vessels)
+    for entry in index.candidates(keys, dated, policy.window):
         if not entry.first - policy.window <= dated <= entry.last + policy.window:
             continue
         if vetoed(report.vessels, report.main, report.words, entry.vessels, entry.centroid):

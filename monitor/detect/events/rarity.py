@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from sys import intern
+
+from monitor.detect.events.vectors import MAX_TF, TF
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 HALF_LIFE_DAYS = 60.0
@@ -63,6 +66,12 @@ def prior(word: str) -> float:
 
 
 @functools.lru_cache(maxsize=65_536)
+def _prior_docs(word: str) -> float:
+    """``PRIOR_DOCS * prior(word)``: what the general list adds to a word's count."""
+    return PRIOR_DOCS * prior(word)
+
+
+@functools.lru_cache(maxsize=65_536)
 def _figure_frequency(word: str) -> float:
     from wordfreq import word_frequency
 
@@ -93,17 +102,37 @@ class Rarity:
         self._pending: dict[str, float] = {}
 
     def idf(self, word: str, now: datetime) -> float:
-        return self.weigher(now)(word)
-
-    def weigher(self, now: datetime) -> Callable[[str], float]:
-        """``idf`` at ``now`` for many words: the fading and the total worked out once."""
+        """How telling ``word`` is at ``now``: the log of the faded article count over the
+        faded count of those that used it, each with its prior."""
         scale = 1.0 / arrival_weight(now)
         total = self._count(TOTAL) * scale + PRIOR_DOCS
+        return math.log(total / (self._count(word) * scale + _prior_docs(word)))
 
-        def idf(word: str) -> float:
-            return math.log(total / (self._count(word) * scale + PRIOR_DOCS * prior(word)))
-
-        return idf
+    def weights(self, counts: Mapping[str, int], now: datetime) -> dict[str, float]:
+        """Each counted word's ``(1 + log tf) * idf`` at ``now``: a report's TF-IDF weights
+        before they are cut and scaled (:mod:`.vectors`). The arithmetic of :meth:`idf`, in
+        one loop without a call a word: this runs in the single writer for every report."""
+        scale = 1.0 / arrival_weight(now)
+        total = self._count(TOTAL) * scale + PRIOR_DOCS
+        stored, log, prior_docs = self.counts.get, math.log, _prior_docs
+        # Words are interned: the centroids of tens of thousands of live stories then share
+        # one copy of each word instead of holding their own.
+        out: dict[str, float] = {}
+        if self._pending:
+            pending = self._pending.get
+            for word, n in counts.items():
+                if n > 0:
+                    count = stored(word, 0.0) + pending(word, 0.0)
+                    out[intern(word)] = TF[min(n, MAX_TF)] * log(
+                        total / (count * scale + prior_docs(word))
+                    )
+        else:  # nothing pending: adding 0.0 changes no count, so it is left out
+            for word, n in counts.items():
+                if n > 0:
+                    out[intern(word)] = TF[min(n, MAX_TF)] * log(
+                        total / (stored(word, 0.0) * scale + prior_docs(word))
+                    )
+        return out
 
     def _count(self, word: str) -> float:
         return self.counts.get(word, 0.0) + self._pending.get(word, 0.0)

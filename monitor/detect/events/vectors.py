@@ -12,22 +12,25 @@ clustering chains every missile launch of a season into one story).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from operator import itemgetter
 
 Vector = dict[str, float]
 
 MAX_TF = 4
 KEEP = 120  # terms kept of an article's vector: the rest weigh little and cost space
 CENTROID_KEEP = 400  # terms kept of a story's centroid
+# The term-frequency factor ``1 + log tf`` for tf = 0 .. MAX_TF (0 is never used).
+TF = (0.0, *(1.0 + math.log(n) for n in range(1, MAX_TF + 1)))
+_WEIGHT = itemgetter(1)
 
 
-def vectorize(counts: Mapping[str, int], idf: Callable[[str], float]) -> Vector:
-    """The unit-length TF-IDF vector of a bag of words, its ``KEEP`` heaviest terms."""
-    weights = {w: (1.0 + math.log(min(n, MAX_TF))) * idf(w) for w, n in counts.items() if n > 0}
-    weights = {w: x for w, x in weights.items() if x > 0}
-    if len(weights) > KEEP:
-        weights = dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True)[:KEEP])
-    return normalized(weights)
+def top_weights(weights: Mapping[str, float], keep: int = KEEP) -> Vector:
+    """The positive weights, the ``keep`` heaviest if there are more (ties in their order)."""
+    kept = {w: x for w, x in weights.items() if x > 0}
+    if len(kept) > keep:
+        kept = dict(sorted(kept.items(), key=_WEIGHT, reverse=True)[:keep])
+    return kept
 
 
 def normalized(vector: Mapping[str, float]) -> Vector:
@@ -56,7 +59,7 @@ def add_to_centroid(centroid: Mapping[str, float], vector: Mapping[str, float]) 
     for w, x in vector.items():
         summed[w] = summed.get(w, 0.0) + x
     if len(summed) > CENTROID_KEEP:
-        summed = dict(sorted(summed.items(), key=lambda kv: kv[1], reverse=True)[:CENTROID_KEEP])
+        summed = dict(sorted(summed.items(), key=_WEIGHT, reverse=True)[:CENTROID_KEEP])
     return summed
 
 
@@ -66,9 +69,10 @@ def shared_terms(
     """The words that make ``a`` and ``b`` alike, heaviest contribution first: why an article
     joined a story, in words an analyst can check."""
     both = [(w, a[w] * b[w]) for w in a.keys() & b.keys()]
-    both.sort(key=lambda kv: kv[1], reverse=True)
+    both.sort(key=lambda kv: (-kv[1], kv[0]))  # ties by word: the same list in any process
     return [(w, round(x, 4)) for w, x in both[:limit]]
 
 
 def top_terms(vector: Mapping[str, float], count: int) -> list[str]:
-    return [w for w, _ in sorted(vector.items(), key=lambda kv: kv[1], reverse=True)[:count]]
+    """The ``count`` heaviest terms, heaviest first (ties in the vector's order)."""
+    return [w for w, _ in sorted(vector.items(), key=_WEIGHT, reverse=True)[:count]]

@@ -86,13 +86,16 @@ class Evaluator:
         return [h for h, at in places if (lead is None or at[1] < lead) and at not in skipped]
 
     def skipped(self, scope: Scope) -> set[tuple[str, int]]:
-        """The sentences (field, index) that hold a term of the scope's ``unless`` lists."""
+        """The sentences (field, index) of the scope's fields that hold a term of its
+        ``unless`` lists (a sentence of another field can rule out no hit of the scope)."""
         key = id(scope)
         if key not in self._skipped:
+            fields = scope.fields
             self._skipped[key] = {
                 self.sentence_of(h)
                 for ref in scope.unless
                 for h in self.found.get(ref.list_key, ())
+                if h.field in fields
             }
         return self._skipped[key]
 
@@ -102,11 +105,18 @@ class Evaluator:
         return [h for k in keys for h in self.found.get(k, ()) if h.field in scope.fields]
 
     def sentence_of(self, hit: Hit) -> tuple[str, int]:
-        """The sentence (field, index) a hit lies in; asked many times for the same hits."""
-        key = (hit.field, hit.at, hit.start)
+        """The sentence (field, index) a hit lies in; asked many times for the same hits.
+
+        Only where the hit starts matters, so a term hit's first token is placed in the text
+        directly, without resolving the whole hit (most hits asked about are ``unless``
+        terms, whose spans are never quoted)."""
+        key = (hit.field, hit.at, hit.start)  # a regex hit has no token place (at is -1)
         place = self._sentence.get(key)
         if place is None:
-            start = self.doc.resolve(hit).start
+            if hit.start >= 0:
+                start = hit.start
+            else:
+                start = self.doc.stream(hit.field).char_span(hit.at, hit.at + 1)[0]
             place = self._sentence[key] = (hit.field, self.doc.sentences(hit.field).index_of(start))
         return place
 
@@ -162,6 +172,8 @@ class Evaluator:
 
     def _near(self, node: Near) -> list[Hit]:
         evidence: list[Hit] = []
+        if not self.found.get(node.left.list_key):
+            return evidence  # as below, without scoping the right term's hits first
         rights = [(h, self._words(h)) for h in self.term_hits(node.right)]
         if not rights:
             return evidence
@@ -176,9 +188,16 @@ class Evaluator:
         return evidence
 
     def _same_sentence(self, node: SameSentence) -> list[Hit]:
-        per_term = [self.term_hits(t) for t in node.terms]
-        if not all(per_term):
+        # A term found nowhere settles it before any other term's hits are scoped (placing
+        # hits in sentences, for ``unless`` or ``lead``, is most of what a rule costs).
+        if not all(self.found.get(t.list_key) for t in node.terms):
             return []
+        per_term = []
+        for term in node.terms:
+            hits = self.term_hits(term)
+            if not hits:
+                return []
+            per_term.append(hits)
         per_sentence: dict[tuple[str, int], list[list[Hit]]] = defaultdict(
             lambda: [[] for _ in node.terms]
         )

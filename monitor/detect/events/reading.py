@@ -1,0 +1,38 @@
+"""What a report's words say before rarity weighs them: the part of matching that needs no state.
+
+Stripping boilerplate, cutting words, counting content words and finding vessel names depend
+on the report alone, and cost more than everything the matcher does afterwards. So they are
+done where the report is parsed (a parser process, or the polling thread), carried to the
+single writer as plain data (:class:`Reading`), and the writer only weighs the counts by the
+current word rarity and looks the report up (:mod:`.join`). A report read nowhere else is read
+by the writer, with the same functions, so where it was read never changes the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.detect.events.boilerplate import strip_boilerplate
+from monitor.detect.events.identifiers import Spelled, principal, vessel_ids
+from monitor.detect.events.terms import term_counts, words_of
+
+
+@dataclass(slots=True)
+class Reading:
+    """A report's content words with their counts, the vessels it names (and those it names
+    most), and its words spelled out, where another story's vessel is looked up."""
+
+    counts: dict[str, int]
+    vessels: frozenset[str]
+    main: frozenset[str]
+    words: Spelled
+
+
+def read_words(title: str, text: str) -> Reading:
+    """Read a report's headline and text (see the module docstring)."""
+    body = strip_boilerplate(title, text)
+    title_words, body_words = words_of(title), words_of(body)
+    counts = dict(term_counts(title_words, body_words))
+    vessels = frozenset(vessel_ids(f"{title}\n{body}"))
+    words = Spelled(title_words + body_words)
+    return Reading(counts, vessels, principal(vessels, words), words)

@@ -1,0 +1,87 @@
+"""Words read where a feed is parsed give the writer exactly what it would have read itself.
+
+A parser process prepares each article's content hash and what the event matcher reads of it
+(monitor.detect.prepared); the writer takes that only while the article still has the words it
+was made of. Stored articles, stories and alerts are the same either way.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+from monitor.detect.events.reading import read_words
+from monitor.detect.events.terms import _SEPARATORS, words_of
+from monitor.detect.prepared import content_hash, digest_of, prepare, prepare_all, reading_of
+from monitor.models import Article
+from monitor.util.text import tokenize
+from tests.test_ingest_batch import fixture_batches, generated_batches, replay
+
+TYPOGRAPHIC = (
+    "\u201cThe tanker \u2018Yuk Tung\u2019 \u2014 seen off Nampo\u201d \u2026 it carried "
+    "1,500 tonnes \u2013 officials said \u00ab no \u00bb \u2022 \u00a3200 \u00b0C"
+)
+
+
+def test_prepared_articles_store_and_alert_what_unprepared_ones_do(tmp_path: Path) -> None:
+    generated = generated_batches()
+    rounds = [fixture_batches() + generated[:2], generated[2:], fixture_batches()]
+    prepared_rounds = pickle.loads(pickle.dumps(rounds))
+    for batches in prepared_rounds:
+        for articles in batches:
+            prepare_all(articles)
+    # As a parser process hands them over: pickled, the words and the preparation together.
+    prepared_rounds = pickle.loads(pickle.dumps(prepared_rounds))
+    assert all(a.prepared is not None for b in prepared_rounds for f in b for a in f)
+    # One article's text replaced after it was prepared, as a page's full text replaces a
+    # summary: its preparation no longer fits and the writer reads it afresh.
+    changed = prepared_rounds[1][0][0]
+    changed.text += " The tanker Wise Honest was later seen off Nampo."
+    rounds[1][0][0].text = changed.text
+    assert reading_of(changed) is None
+
+    plain = replay(f"sqlite:///{tmp_path / 'plain.db'}", 200, rounds)
+    prepared = replay(f"sqlite:///{tmp_path / 'prepared.db'}", 200, prepared_rounds)
+
+    assert plain["alerts"] and plain["stories"]
+    for table in plain:
+        assert prepared[table] == plain[table], table
+
+
+def test_a_preparation_is_taken_only_while_it_fits_the_words() -> None:
+    article = Article(title="Tanker seized", text="The tanker Yuk Tung was seized.", source="s")
+    assert reading_of(article) is None  # nothing prepared: the matcher reads it itself
+    done = prepare(article)
+    assert reading_of(article) is done.reading and digest_of(article) == done.digest
+    article.title = "Tanker Yuk Tung seized off Nampo"
+    assert reading_of(article) is None
+    assert digest_of(article) == content_hash(article.title, article.text) != done.digest
+
+
+def test_a_prepared_reading_is_what_the_writer_would_read() -> None:
+    article = Article(title="Tanker \u2018Yuk Tung\u2019 seized", text=TYPOGRAPHIC, source="s")
+    prepare(article)
+    carried = pickle.loads(pickle.dumps(article))
+    fresh = read_words(article.title, article.text)
+    reading = reading_of(carried)
+    assert reading is not None
+    assert list(reading.counts.items()) == list(fresh.counts.items())  # order too: it sums
+    assert (reading.vessels, reading.main) == (fresh.vessels, fresh.main) == ({"yuk tung"},) * 2
+    assert reading.words.spaced == fresh.words.spaced
+
+
+def test_typographic_punctuation_cuts_words_as_the_tokenizer_does() -> None:
+    """words_of turns quotes and dashes into spaces to take the tokenizer's ASCII path; that
+    gives the tokenizer's own words, and only characters that are no part of a word are so
+    replaced."""
+    for text in (
+        TYPOGRAPHIC,
+        "Caf\u00e9 \u2014 na\u00efve \u201cquote\u201d",
+        "\u671d\u9c9c \u2014 x",
+    ):
+        assert words_of(text) == tokenize(re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)).joined.split()
+    assert words_of(TYPOGRAPHIC)[:4] == ["the", "tanker", "yuk", "tung"]
+    assert "1500" in words_of(TYPOGRAPHIC)
+    for code in _SEPARATORS:
+        assert not re.match(r"[^\W_]", chr(code)), hex(code)
