@@ -33,8 +33,8 @@ from monitor.ingest.html import html_to_text
 
 __all__ = ["FastEntry", "FastFeed", "NeedsFeedparser", "read"]
 
-_START = {**handlers.START, **bodies.START, **passive.START}
-_END = {**handlers.END, **bodies.END, **passive.END}
+assert bodies and passive  # imported for the handlers they add to handlers.START and END
+_START, _END = handlers.START, handlers.END
 # Every element feedparser has a handler for: one not in the tables above needs feedparser.
 _PARSER_START = frozenset(n[7:] for n in dir(StrictFeedParser) if n.startswith("_start_"))
 _PARSER_END = frozenset(n[5:] for n in dir(StrictFeedParser) if n.startswith("_end_"))

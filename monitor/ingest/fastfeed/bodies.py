@@ -9,19 +9,8 @@ stack and pops one. Tables merged with :mod:`.handlers`.
 from __future__ import annotations
 
 from monitor.ingest.fastfeed.errors import NeedsFeedparser
-from monitor.ingest.fastfeed.handlers import End, Start, expecting
+from monitor.ingest.fastfeed.handlers import expecting, on
 from monitor.ingest.fastfeed.state import State
-
-START: dict[str, Start] = {}
-END: dict[str, End] = {}
-
-
-def _on(*keys: str, start: Start | None = None, end: End | None = None) -> None:
-    for key in keys:
-        if start is not None:
-            START[key] = start
-        if end is not None:
-            END[key] = end
 
 
 def _start_description(s: State, attrs: dict[str, str]) -> bool:
@@ -84,9 +73,9 @@ def _end_content(s: State) -> None:
     s.context().setdefault("summary", value)
 
 
-_on("description", "dc_description", "media_description", start=_start_description)
-_on("description", "dc_description", "media_description", "abstract", end=_end_description)
-_on("abstract", start=_start_abstract)
-_on("summary", "itunes_summary", start=_start_summary, end=_end_summary)
-_on("content", start=_start_content, end=_end_content)
-_on("content_encoded", "fullitem", start=_start_content_encoded, end=_end_content)
+on("description", "dc_description", "media_description", start=_start_description)
+on("description", "dc_description", "media_description", "abstract", end=_end_description)
+on("abstract", start=_start_abstract)
+on("summary", "itunes_summary", start=_start_summary, end=_end_summary)
+on("content", start=_start_content, end=_end_content)
+on("content_encoded", "fullitem", start=_start_content_encoded, end=_end_content)

@@ -23,11 +23,13 @@ _HTML_TYPES = ("application/xhtml+xml", "text/html")
 
 Start = Callable[[State, dict[str, str]], bool]
 End = Callable[[State], None]
+# One registry for every module's handlers (bodies.py and passive.py add theirs); no element
+# has two.
 START: dict[str, Start] = {}
 END: dict[str, End] = {}
 
 
-def _on(*keys: str, start: Start | None = None, end: End | None = None) -> None:
+def on(*keys: str, start: Start | None = None, end: End | None = None) -> None:
     for key in keys:
         if start is not None:
             START[key] = start
@@ -141,13 +143,13 @@ def _end_source(s: State) -> None:
     s.source = Ctx()
 
 
-_on("rss", start=_start_rss)
-_on("channel", start=_start_channel, end=_end_feed)
-_on("feed", start=_start_feed, end=_end_feed)
-_on("item", "entry", start=_start_item, end=_end_item)
-_on("image", start=_start_image, end=_end_image)
-_on("textinput", start=_start_textinput, end=_end_textinput)
-_on("source", start=_start_source, end=_end_source)
+on("rss", start=_start_rss)
+on("channel", start=_start_channel, end=_end_feed)
+on("feed", start=_start_feed, end=_end_feed)
+on("item", "entry", start=_start_item, end=_end_item)
+on("image", start=_start_image, end=_end_image)
+on("textinput", start=_start_textinput, end=_end_textinput)
+on("source", start=_start_source, end=_end_source)
 
 
 # Values an Article is made of
@@ -218,14 +220,14 @@ def _dates(kind: str) -> tuple[Start, End]:
     return start, end
 
 
-_on("title", "dc_title", "media_title", start=_start_title, end=_end_title)
+on("title", "dc_title", "media_title", start=_start_title, end=_end_title)
 END["media_title"] = _end_media_title
-_on("link", start=_start_link, end=_end_link)
-_on("guid", "id", start=_start_guid, end=_end_guid)
+on("link", start=_start_link, end=_end_link)
+on("guid", "id", start=_start_guid, end=_end_guid)
 for _kind, _keys in (
     ("published", ("published", "issued", "pubdate", "dcterms_issued")),
     ("updated", ("updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified")),
     ("created", ("created", "dcterms_created")),
 ):
     _start_date, _end_date = _dates(_kind)
-    _on(*_keys, start=_start_date, end=_end_date)
+    on(*_keys, start=_start_date, end=_end_date)

@@ -8,19 +8,8 @@ and some are read as text; that much is mirrored here, in tables merged with
 
 from __future__ import annotations
 
-from monitor.ingest.fastfeed.handlers import End, Start
+from monitor.ingest.fastfeed.handlers import End, Start, on
 from monitor.ingest.fastfeed.state import Ctx, State
-
-START: dict[str, Start] = {}
-END: dict[str, End] = {}
-
-
-def _on(*keys: str, start: Start | None = None, end: End | None = None) -> None:
-    for key in keys:
-        if start is not None:
-            START[key] = start
-        if end is not None:
-            END[key] = end
 
 
 def _kept(name: str, expecting: int, leaf: bool = True) -> tuple[Start, End]:
@@ -83,17 +72,17 @@ for _stacked, _expects, _leaf, _keys in (
     ("geometry", 0, True, ("georss_point",)),  # its parse cannot fail; a line's or box's can
 ):
     _start_kept, _end_kept = _kept(_stacked, _expects, _leaf)
-    _on(*_keys, start=_start_kept, end=_end_kept)
+    on(*_keys, start=_start_kept, end=_end_kept)
 for _stacked, _keys in (
     ("subtitle", ("subtitle", "tagline", "itunes_subtitle")),
     ("rights", ("rights", "copyright", "dc_rights")),
     ("info", ("info", "feedburner_browserfriendly")),
 ):
     _start_text, _end_text = _text(_stacked)
-    _on(*_keys, start=_start_text, end=_end_text)
+    on(*_keys, start=_start_text, end=_end_text)
 # Handled by feedparser at one end only: the other end is its generic one.
-_on("cloud", "enclosure", start=_unpushed(True))
-_on("media_content", "media_group", start=_unpushed(False))
-_on("itunes_image", "itunes_link", start=_start_itunes_image)
+on("cloud", "enclosure", start=_unpushed(True))
+on("media_content", "media_group", start=_unpushed(False))
+on("itunes_image", "itunes_link", start=_start_itunes_image)
 for _key in ("media_keywords", "itunes_keywords", "itunes_block", "itunes_explicit"):
-    END[_key] = _kept(_key, 1)[1]
+    on(_key, end=_kept(_key, 1)[1])
