@@ -11,9 +11,12 @@ import time
 
 import pytest
 
-from monitor.detect.prepared import reading_of
+from monitor.detect.prepared import matches_of, reading_of
+from monitor.detect.rules import Matcher
 from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.ingest.workers import PARSE_POOL_MIN, ParserPool
+from monitor.service.cycle import compile_rules
+from tests.conftest import RULES
 
 RSS = (
     b"<?xml version='1.0'?><rss version='2.0'><channel><title>Wire</title><item>"
@@ -21,6 +24,10 @@ RSS = (
     b"<description>A ship-to-ship transfer at night.</description></item></channel></rss>"
 )
 ARGS = (RSS, "https://wire.example/feed", {"Content-Type": "text/xml"}, "wire", "")
+LABOUR = RSS.replace(
+    b"A ship-to-ship transfer at night.",
+    b"North Korean workers were issued new work permits in Russia, officials said.",
+)
 HANG = threading.Event()  # never set: a worker waiting on it waits until it is stopped
 
 
@@ -51,6 +58,40 @@ def test_a_worker_parses_a_large_poll_and_a_small_one_stays_in_the_thread():
         pool.close()
     assert pool._pool is None
     assert not ParserPool(workers=1).worth_it(1000)
+
+
+def test_workers_match_with_the_rules_they_started_with_and_a_reload_retires_them():
+    matcher = compile_rules(RULES)
+    pool = ParserPool(workers=2)
+    try:
+        pool.use_rules(matcher)
+        labour = (LABOUR, *ARGS[1:])
+        first = pool.parse(labour, timeout=60).articles[0]
+        assert [m.rule.id for m in matches_of(first, matcher)] == ["dprk-overseas-labor"]
+        started = pool._pool
+        reloaded = Matcher(matcher.rules)
+        pool.use_rules(reloaded)  # the rule files changed: the running workers are retired
+        assert pool._pool is None
+        second = pool.parse(labour, timeout=60).articles[0]
+        assert pool._pool is not started
+        assert matches_of(second, matcher) is None  # made with the new rules, not these
+        assert [m.rule.id for m in matches_of(second, reloaded)] == ["dprk-overseas-labor"]
+        # In the thread (a small poll) nothing is matched beforehand: the writer does it.
+        in_thread = pool.parse(labour, timeout=60, pooled=False).articles[0]
+        assert matches_of(in_thread, reloaded) is None
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_cannot_load_the_rules_still_parses_and_leaves_matching_to_the_writer():
+    pool = ParserPool(workers=2)
+    pool._rules = ("broken", b"not a pickle")  # as if the rules could not be read back
+    try:
+        parsed = pool.parse(ARGS, timeout=60)
+        assert reading_of(parsed.articles[0]) is not None  # the rest was prepared
+        assert parsed.articles[0].prepared.found is None
+    finally:
+        pool.close()
 
 
 def test_a_worker_that_dies_fails_its_document_and_parsing_moves_to_the_threads(caplog):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -116,11 +117,19 @@ def generated_batches(feeds: int = 4, items: int = 30) -> list[list[Article]]:
     return batches
 
 
-def replay(db_url: str, batch: int, rounds: list[list[list[Article]]]) -> dict[str, list]:
+def replay(
+    db_url: str,
+    batch: int,
+    rounds: list[list[list[Article]]],
+    before: Callable[[Service], None] | None = None,
+) -> dict[str, list]:
     """Ingest ``rounds`` of feed batches as the service does (one ingest a feed, then the
-    outbox), and read back everything that must not depend on the batching."""
+    outbox), and read back everything that must not depend on the batching. ``before`` sees
+    the service first (to prepare the articles with its rules, as a parser process would)."""
     service = ConsoleCapture(make_settings(db_url, [])).service()
     service.pipeline.batch = batch
+    if before is not None:
+        before(service)
     for batches in rounds:
         changed: list[str] = []
         for articles in batches:

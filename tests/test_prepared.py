@@ -1,8 +1,9 @@
 """Words read where a feed is parsed give the writer exactly what it would have read itself.
 
-A parser process prepares each article's content hash and what the event matcher reads of it
-(monitor.detect.prepared); the writer takes that only while the article still has the words it
-was made of. Stored articles, stories and alerts are the same either way.
+A parser process prepares each article's content hash, what the event matcher reads of it and
+the rules it matches (monitor.detect.prepared); the writer takes that only while the article
+still has the words it was made of, and matches only while it holds the same rule set. Stored
+articles, stories, alerts and outbox rows are the same either way.
 """
 
 from __future__ import annotations
@@ -13,9 +14,21 @@ from pathlib import Path
 
 from monitor.detect.events.reading import read_words
 from monitor.detect.events.terms import _SEPARATORS, words_of
-from monitor.detect.prepared import content_hash, digest_of, prepare, prepare_all, reading_of
+from monitor.detect.prepared import (
+    content_hash,
+    digest_of,
+    match_fields,
+    matches_of,
+    prepare,
+    prepare_all,
+    reading_of,
+)
+from monitor.detect.rules import Matcher
+from monitor.ingest import workers
 from monitor.models import Article
+from monitor.service.cycle import Service, compile_rules
 from monitor.util.text import tokenize
+from tests.conftest import RULES
 from tests.test_ingest_batch import fixture_batches, generated_batches, replay
 
 TYPOGRAPHIC = (
@@ -47,6 +60,58 @@ def test_prepared_articles_store_and_alert_what_unprepared_ones_do(tmp_path: Pat
     assert plain["alerts"] and plain["stories"]
     for table in plain:
         assert prepared[table] == plain[table], table
+
+
+def test_articles_matched_in_a_parser_process_alert_as_the_writer_would(tmp_path: Path) -> None:
+    generated = generated_batches()
+    rounds = [fixture_batches() + generated[:2], generated[2:], fixture_batches()]
+    copied = pickle.loads(pickle.dumps(rounds))
+
+    def matched_beside(service: Service) -> None:
+        # What a parser process does: start with the writer's rules, sent pickled.
+        workers.load_rules((service.matcher.token, pickle.dumps(service.matcher.rules)))
+        try:
+            for batches in copied:
+                for articles in batches:
+                    prepare_all(articles, workers._rules)
+        finally:
+            workers.load_rules(None)
+        carried = pickle.loads(pickle.dumps(copied))  # handed over as from a worker
+        copied[:] = carried
+        prepared = [a.prepared for b in copied for f in b for a in f]
+        assert all(p is not None and p.matched_with == service.matcher.token for p in prepared)
+        assert any(p.found for p in prepared)  # some alert comes from a prepared match
+
+    plain = replay(f"sqlite:///{tmp_path / 'plain.db'}", 200, rounds)
+    prepared = replay(f"sqlite:///{tmp_path / 'prepared.db'}", 200, copied, matched_beside)
+    assert plain["alerts"]
+    for table in plain:
+        assert prepared[table] == plain[table], table
+
+
+def test_prepared_matches_are_taken_only_with_the_same_rule_set_and_words() -> None:
+    matcher = compile_rules(RULES)
+    article = Article(
+        title="Workers sent abroad",
+        text="North Korean workers were issued new work permits in Russia, officials said.",
+        source="wire",
+    )
+    prepare(article, matcher)
+    taken = matches_of(article, matcher)
+    made = matcher.match(match_fields(article.title, article.text, article.source))
+    assert taken and [m.rule.id for m in taken] == [m.rule.id for m in made]
+    assert [(m.sentences, m.hits) for m in taken] == [(m.sentences, m.hits) for m in made]
+    assert all(t.rule is m.rule for t, m in zip(taken, made, strict=True))  # the writer's rules
+    # The same rules reloaded are another rule set: the writer matches again.
+    assert matches_of(article, Matcher(matcher.rules)) is None
+    article.source = "another wire"  # the source a rule may test changed after parsing
+    assert matches_of(article, matcher) is None
+    article.source = "wire"
+    article.text += " A tanker was seen off Nampo."
+    assert matches_of(article, matcher) is None and reading_of(article) is None
+    unmatched = Article(title="t", text="Nothing here.", source="s")
+    prepare(unmatched)  # prepared without rules: the writer matches it
+    assert matches_of(unmatched, matcher) is None
 
 
 def test_a_preparation_is_taken_only_while_it_fits_the_words() -> None:

@@ -23,7 +23,13 @@ from sqlmodel import Session
 
 from monitor.alerting.alerts import record_match
 from monitor.detect.batch import BatchOutcome, IngestResult, Item, MatchLog
-from monitor.detect.prepared import content_hash, digest_of, reading_of
+from monitor.detect.prepared import (
+    content_hash,
+    digest_of,
+    match_fields,
+    matches_of,
+    reading_of,
+)
 from monitor.detect.rules import Matcher
 from monitor.detect.stories import StoryBatch, StoryIndex, StoryPolicy, assign_story
 from monitor.models import Article
@@ -43,12 +49,6 @@ from monitor.store.tables import utcnow
 log = logging.getLogger(__name__)
 BATCH = 200  # articles a transaction at most: a feed's worth, and a bounded rollback
 __all__ = ["BATCH", "IngestResult", "Pipeline", "content_hash"]
-
-
-def _own_title(title: str, text: str) -> str:
-    """The title, unless it is only the opening of the text (a headline guessed from the body),
-    which would otherwise be matched and quoted twice."""
-    return "" if text.startswith(title.rstrip("\u2026")) else title
 
 
 class Pipeline:
@@ -189,21 +189,22 @@ class Pipeline:
             assign_story(session, record, self.policy, self.stories, stories, reading)
             done.result.new += 1
             done.count("articles")
-            self._match(session, record, done)
+            self._match(session, record, done, item.article)
         for _ in stories.started:
             done.count("stories")
         stories.write(session)
         return done
 
-    def _match(self, session: Session, article: ArticleRecord, done: BatchOutcome) -> None:
-        """Match a stored article and record its alerts; counts and logs are collected, to
-        be published once the transaction holds."""
-        fields = {
-            "title": _own_title(article.title, article.text),
-            "text": article.text,
-            "source": article.source,
-        }
-        for match in self.matcher.match(fields):
+    def _match(
+        self, session: Session, article: ArticleRecord, done: BatchOutcome, parsed: Article
+    ) -> None:
+        """Match a stored article (or take the matches its parser process made with these
+        rules) and record its alerts; counts and logs are collected, to be published once the
+        transaction holds."""
+        matches = matches_of(parsed, self.matcher)
+        if matches is None:
+            matches = self.matcher.match(match_fields(article.title, article.text, article.source))
+        for match in matches:
             done.result.matches += 1
             rule = match.rule.id
             done.count("matches", rule)

@@ -1,12 +1,14 @@
 """The work on an article's words that needs nothing but the words, done before the writer.
 
 One thread writes every article (dedup, insert, story, rules, alerts in one transaction), so
-its time per article bounds a poll. What depends only on an article's headline and text, its
-content hash and what the event matcher reads of it (:mod:`.events.reading`), is worked out
-where the feed is parsed, in a parser process or a polling thread (:func:`prepare`), and
-travels with the :class:`~monitor.models.Article` as plain data. The writer takes it only if
-it was made from the words the article still has (:func:`prepared`): a summary replaced by
-its page's full text after parsing is read again, by the writer, with the same functions.
+its time per article bounds a poll. What depends only on an article's headline, text and
+source, its content hash, what the event matcher reads of it (:mod:`.events.reading`) and,
+in a parser process that holds the rule set, the rules it matches, is worked out where the
+feed is parsed (:func:`prepare`), and travels with the :class:`~monitor.models.Article` as
+plain data. The writer takes it only if it was made from the words the article still has: a
+summary replaced by its page's full text after parsing is read again, by the writer, with the
+same functions. Matches are taken only if they were made with the very rule set the writer
+holds (:attr:`Matcher.token`): after a reload of the rules, the writer matches again.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.detect.events.reading import Reading, read_words
+from monitor.detect.rules import Matcher
+from monitor.detect.rules.results import Hit, Match, MatchedSentence
 from monitor.models import Article
 from monitor.util.text import tokenize
+
+# A match as plain data: the rule's place in the matcher's rules, what it quotes and its hits.
+Found = tuple[int, tuple[MatchedSentence, ...], tuple[Hit, ...]]
 
 
 def content_hash(title: str, text: str) -> str:
@@ -34,6 +41,9 @@ class Prepared:
     text: str
     digest: str
     reading: Reading
+    source: str = ""
+    matched_with: str | None = None  # the token of the rule set ``found`` was made with
+    found: list[Found] | None = None
 
     def fits(self, article: Article) -> bool:
         # The same string objects when nothing changed them (a pickle keeps the article's
@@ -41,19 +51,34 @@ class Prepared:
         return self.text == article.text and self.title == article.title
 
 
-def prepare(article: Article) -> Prepared:
-    """Work out what the writer needs of ``article``'s words, and attach it to the article."""
+def match_fields(title: str, text: str, source: str) -> dict[str, str]:
+    """What the rules see of an article. The title is left out when it is only the opening
+    of the text (a headline guessed from the body), which would be matched and quoted twice."""
+    own_title = "" if text.startswith(title.rstrip("\u2026")) else title
+    return {"title": own_title, "text": text, "source": source}
+
+
+def prepare(article: Article, matcher: Matcher | None = None) -> Prepared:
+    """Work out what the writer needs of ``article``'s words, and attach it to the article;
+    with a ``matcher``, the rules it matches too."""
     title, text = article.title, article.text
-    article.prepared = Prepared(title, text, content_hash(title, text), read_words(title, text))
-    return article.prepared
+    done = Prepared(title, text, content_hash(title, text), read_words(title, text))
+    article.prepared = done
+    if matcher is not None:
+        done.source = article.source
+        index = {id(rule): n for n, rule in enumerate(matcher.rules)}
+        matches = matcher.match(match_fields(title, text, article.source))
+        done.found = [(index[id(m.rule)], m.sentences, m.hits) for m in matches]
+        done.matched_with = matcher.token
+    return done
 
 
-def prepare_all(articles: Iterable[Article]) -> None:
+def prepare_all(articles: Iterable[Article], matcher: Matcher | None = None) -> None:
     """:func:`prepare` each article. One that raises is left unprepared (the writer reads it,
     and fails it alone if it raises there too), so the rest of its feed is not lost."""
     for article in articles:
         try:
-            prepare(article)
+            prepare(article, matcher)
         except Exception:  # noqa: BLE001 - the writer does the same work and reports it
             article.prepared = None
 
@@ -75,3 +100,14 @@ def reading_of(article: Article) -> Reading | None:
     makes reading raise fails that article alone."""
     done = _fitting(article)
     return done.reading if done is not None else None
+
+
+def matches_of(article: Article, matcher: Matcher) -> list[Match] | None:
+    """The rules the article matched beforehand, if that still fits its words and source and
+    was made with ``matcher``'s very rule set (the writer's); None: the writer matches it."""
+    done = _fitting(article)
+    if done is None or done.found is None or done.matched_with != matcher.token:
+        return None
+    if done.source != article.source:
+        return None
+    return [Match(matcher.rules[n], sentences, hits) for n, sentences, hits in done.found]

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from monitor.config import FeedConfig, Settings
+from monitor.detect.rules import Matcher
 from monitor.ingest import health, schedule
 from monitor.ingest.fetch import FetchCancelled, FetchError, fetch
 from monitor.ingest.fulltext import fill_full_texts, summary_only
@@ -75,6 +76,10 @@ class Poller:
     @parse_workers.setter
     def parse_workers(self, workers: int) -> None:
         self.parsers.workers = workers
+
+    def use_rules(self, matcher: Matcher | None) -> None:
+        """Have the parser processes match articles with these rules, beside the writer."""
+        self.parsers.use_rules(matcher)
 
     # -- which feeds -----------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ A few feeds (a quiet cycle, a test) are parsed in the thread, which costs no pro
 
 Right after parsing, the same process works out what the writer needs of each article's words
 and nothing else (:mod:`monitor.detect.prepared`: its content hash, what the event matcher
-reads of it), so that this work, too, runs beside the single writer rather than in it.
+reads of it, the rules it matches), so that this work, too, runs beside the single writer
+rather than in it. The rule set reaches the workers when they start (:meth:`use_rules`); a
+reload of the rules retires the running workers, and the next poll starts new ones with it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +26,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 from monitor.detect.prepared import prepare_all
+from monitor.detect.rules import Matcher
 from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 
 # Logged under the poller's name, as before the poller was split: operators filter on it.
@@ -32,13 +36,31 @@ log = logging.getLogger("monitor.ingest.poller")
 PARSE_POOL_MIN = 16
 
 ParseArgs = tuple[bytes, str, dict[str, str], str, str]  # body, url, headers, feed, source
+RulesBlob = tuple[str, bytes]  # a rule set's token and its pickled rules
+
+_rules: Matcher | None = None  # in a worker process: the rule set it started with
+
+
+def load_rules(blob: RulesBlob | None) -> None:
+    """A worker's start: compile the rule set it was given. Never raises (a worker that
+    cannot start breaks the pool): without rules, the writer matches the articles itself."""
+    global _rules
+    _rules = None
+    if blob is None:
+        return
+    try:
+        matcher = Matcher(pickle.loads(blob[1]))
+        matcher.token = blob[0]  # the writer's name for this rule set
+        _rules = matcher
+    except Exception:  # noqa: BLE001 - the writer matches instead; say so once
+        log.warning("a parser process could not load the rules; the writer matches instead")
 
 
 def parse_and_prepare(parse: Callable[..., ParsedFeed], *args: object) -> ParsedFeed:
-    """Parse a document and prepare its articles for the writer; module-level, so that a
-    worker process can run it."""
+    """Parse a document and prepare its articles for the writer (matched by the rules this
+    process started with, if any); module-level, so that a worker process can run it."""
     parsed = parse(*args)
-    prepare_all(parsed.articles)
+    prepare_all(parsed.articles, _rules)
     return parsed
 
 
@@ -52,7 +74,23 @@ class ParserPool:
         self.workers = workers or os.cpu_count() or 1  # 1 parses in the calling thread
         self.parse_one = parse  # module-level, so a worker process can import it
         self._pool: ProcessPoolExecutor | None = None
+        self._rules: RulesBlob | None = None
         self._lock = threading.Lock()
+
+    def use_rules(self, matcher: Matcher | None) -> None:
+        """Match articles with ``matcher``'s rules in the workers started from now on; the
+        running ones finish what they hold (the writer matches those again) and stop."""
+        blob = None
+        if matcher is not None:
+            try:
+                blob = (matcher.token, pickle.dumps(matcher.rules))
+            except Exception:  # noqa: BLE001 - nothing lost: the writer matches instead
+                log.warning("the rules cannot be sent to parser processes; the writer matches")
+        with self._lock:
+            self._rules = blob
+            retired, self._pool = self._pool, None
+        if retired is not None:
+            retired.shutdown(wait=False)
 
     def worth_it(self, feeds: int) -> bool:
         """Whether a poll of ``feeds`` feeds should parse in worker processes."""
@@ -86,7 +124,10 @@ class ParserPool:
             if self._pool is None:
                 # spawn, not fork: this process runs threads, which a fork would copy mid-step.
                 self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn")
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=load_rules,
+                    initargs=(self._rules,),
                 )
             return self._pool
 

@@ -113,6 +113,7 @@ class Service:
             metrics=self.metrics,
             stopping=self.stopping,
         )
+        self.poller.use_rules(self.matcher)
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
         self.pipeline = Pipeline(self.store, self.matcher, policy, metrics=self.metrics)
         self.rule_watcher = RuleWatcher(settings.rules_dir, self.use_rules)
@@ -143,6 +144,7 @@ class Service:
         """Swap in a new rule set; the next article is matched by it."""
         self.matcher = matcher
         self.pipeline.use_rules(matcher)
+        self.poller.use_rules(matcher)
         self.metrics.rules.set(len(matcher.rules))
 
     def cycle(self, force: bool = False) -> CycleReport:

@@ -8,6 +8,7 @@ an article grows with its length, barely with the number of rules.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -69,6 +70,9 @@ class Matcher:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = [r for r in rules if r.enabled]
+        # Names this compiled rule set: matches made beforehand (in a parser process) are
+        # taken by the writer only when made with the rule set it holds now.
+        self.token = uuid.uuid4().hex
         self._automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self._rules_by_list: dict[str, list[int]] = defaultdict(list)
