@@ -168,6 +168,10 @@ def run(config: Path, *args: str):
     return CliRunner().invoke(cli, ["--config", str(config), "stories", *args])
 
 
+def show_alert(config: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(config), "alerts", "show", *args])
+
+
 def story_of(store: Store, key: str) -> str:
     with store.session() as session:
         row = session.exec(select(ArticleRow).where(ArticleRow.external_id == key)).one()
@@ -297,6 +301,19 @@ def test_merge_moves_the_reports_and_the_alerts_and_sends_one_follow_up(
     away = run(desk.config(tmp_path), "show", gone, "--json")
     assert away.exit_code == 0 and json.loads(away.stdout)["merged_into"] == into
 
+    # An alert id an analyst still holds (from a message) leads to where its sources are now.
+    for rule, now_id in ((LABOR, labor), (OIL, oil_into)):
+        old = alert_id_for(rule, gone)
+        shown = show_alert(desk.config(tmp_path), old, "--json")
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["id"] == now_id
+        assert (
+            f"alert {old} went into {now_id} when story {gone} was merged into {into} by ana"
+            in (shown.stderr)
+        )
+    unknown = show_alert(desk.config(tmp_path), "al-0000000000")
+    assert unknown.exit_code == 1 and "no alert with id 'al-0000000000'" in unknown.stderr
+
 
 def test_unsent_notices_of_the_merged_story_are_skipped_and_their_news_goes_once(
     desk: Desk, tmp_path: Path
@@ -417,6 +434,11 @@ def test_split_starts_a_story_with_its_own_alerts_and_rebuilds_the_old_centroid(
 
     shown = run(desk.config(tmp_path), "show", story).stdout
     assert f"article {leaving.id} split off into {new}" in shown
+    # The oil alert ended with the split: its id leads to the new story's, which cites lab-1.
+    followed = show_alert(desk.config(tmp_path), alert_id_for(OIL, story))
+    assert followed.exit_code == 0, followed.output
+    assert alerts[(OIL, new)][0] in followed.stdout and MONGOLIA[0].source in followed.stdout
+    assert f"ended when story {story} was split" in followed.stderr
 
 
 def test_dry_run_says_what_would_move_and_changes_nothing(desk: Desk, tmp_path: Path) -> None:

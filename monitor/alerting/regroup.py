@@ -39,6 +39,7 @@ from monitor.store.alerts import (
     story_alerts,
 )
 from monitor.store.notifications import sent_ledger
+from monitor.store.story_edits import edits_moving_alert
 from monitor.store.tables import utcnow
 
 JOINED = "joined"  # merge: the citations joined the story's alert for the same rule
@@ -46,6 +47,7 @@ REKEYED = "rekeyed"  # merge: the alert became the story's alert for its rule
 LEFT = "left"  # split: the article's citation left the alert, which goes on
 EMPTIED = "emptied"  # split: the article was the alert's only source; the alert is gone
 OPENED = "opened"  # split: the new story's alert, citing the article
+ENDING = (JOINED, REKEYED, EMPTIED)  # the moves after which the source alert is no more
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +176,41 @@ def merged_followups(
                         Followup(alert.id, channel, chosen.kind, chosen.state, chosen.wait)
                     )
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFate:
+    """Where an alert that is no more went: ``alert`` holds its citations now ("" if none
+    does), and ``said`` tells each edit on the way, oldest first."""
+
+    alert: str
+    said: list[str]
+
+
+def alert_fate(session: Session, alert_id: str) -> AlertFate | None:
+    """What became of an alert id an analyst still holds (from a Slack message, an email)
+    after merges and splits; None if no edit ever moved it (it never existed, or was pruned)."""
+    said: list[str] = []
+    current, seen = alert_id, set()
+    while current and current not in seen:
+        seen.add(current)
+        moves = edits_moving_alert(session, current, ENDING)
+        if not moves:
+            break
+        edit, move = moves[-1]
+        who = (
+            f"by {edit.analyst or 'an analyst'} on {edit.created:%Y-%m-%d %H:%M} (edit {edit.seq})"
+        )
+        target = move.get("to") or ""
+        if edit.action == "merge":
+            said.append(
+                f"alert {current} went into {target} when story {edit.other_story} was merged "
+                f"into {edit.story_id} {who}"
+            )
+        else:
+            said.append(
+                f"alert {current} ended when story {edit.story_id} was split {who}: its only "
+                f"source is cited by {target} now"
+            )
+        current = target
+    return AlertFate(current, said) if said else None

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from monitor.alerting.alerts import load_alert
+from monitor.alerting.regroup import alert_fate
 from monitor.cli.context import DB_OPTION, Context
 from monitor.delivery.render import alert_text
 from monitor.detect.rules.model import SEVERITIES
@@ -113,8 +114,27 @@ def alerts_show(ctx: Context, alert_id: str, as_json: bool, db: str | None) -> N
     its attempts.
 
     \b
+    An alert that an analyst's merge or split of stories moved is followed to the alert that
+    cites its sources now, which is shown, with a line on stderr saying how it got there.
+
+    \b
     Example:
         monitor alerts show al-1eb063c135
     """
-    if not _show_alerts(db or ctx.settings.database_url, [alert_id], as_json):
+    url = db or ctx.settings.database_url
+    if _show_alerts(url, [alert_id], as_json):
+        return
+    store = Store(url, create=False)
+    try:
+        with store.session() as session:
+            fate = alert_fate(session, alert_id)
+    finally:
+        store.close()
+    if fate is None:
         raise click.ClickException(f"no alert with id '{alert_id}'")
+    for line in fate.said:
+        click.echo(line, err=True)
+    if not fate.alert or not _show_alerts(url, [fate.alert], as_json):
+        raise click.ClickException(
+            f"alert '{alert_id}' is no more, and no alert holds its sources now (pruned)"
+        )

@@ -9,7 +9,7 @@ changes a story's centroid without bringing it a newer article (which is all
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -145,3 +145,18 @@ def merges_untold(session: Session, story_id: str, channel: str) -> list[StoryEd
     if last is not None:
         query = query.where(StoryEditRow.created > last)
     return [_edit(row) for row in session.exec(query.order_by(col(StoryEditRow.id))).all()]
+
+
+def edits_moving_alert(
+    session: Session, alert_id: str, hows: Collection[str]
+) -> list[tuple[StoryEdit, dict]]:
+    """The edits that moved citations out of alert ``alert_id`` in one of the ways ``hows``,
+    each with its record of the move, oldest first. Edits are analysts' actions, a few a day,
+    so they are read whole and the moves looked up here."""
+    rows = session.exec(select(StoryEditRow).order_by(col(StoryEditRow.id))).all()
+    found = []
+    for row in rows:
+        for move in (row.detail or {}).get("alerts", []):
+            if move.get("from") == alert_id and move.get("how") in hows:
+                found.append((_edit(row), move))
+    return found
