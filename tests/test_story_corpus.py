@@ -4,9 +4,12 @@ Each split is replayed through the real pipeline and store, in date order, as th
 have taken the reports in. A record without a date takes the time the service would have
 fetched it, which for news is when it was news: the earliest dated report of its event, else
 the date its event label starts with (a month alone: its 15th), else the date its note gives
-(``FETCHED``). The thresholds were chosen on the ``tune`` split only. The ``test`` split was
-looked at while matcher variants were compared, so ``fresh`` (collected 2026-12-02, after
-those choices) is the held-out measure: nothing is ever tuned on it.
+(``FETCHED``). The thresholds were first chosen on the ``tune`` split only. The ``test`` split
+was looked at while matcher variants were compared, and ``fresh`` (collected after those
+choices) had its misses read, so both became tuning data too: the lead's weight
+(``events.terms.LEAD_WORDS``) was chosen on ``tune``, ``test`` and ``fresh`` together.
+``fresh2`` (collected 2026-12-02, after that choice, and replayed once) is the held-out
+measure: nothing is ever tuned on it.
 
 Targets (issue #13), on the held-out split: at least 90% of multi-outlet events kept as one
 story, and no story that joins two different events.
@@ -110,24 +113,25 @@ def figures(split: str, tmp_path) -> tuple[int, int, list[list[str]], list[list[
 
 
 # The floor each split must hold: (least share of multi-outlet events kept whole, most merged).
-FLOORS = {"tune": (0.85, 0), "test": (0.65, 2), "fresh": (0.66, 0)}
+FLOORS = {"tune": (0.90, 0), "test": (0.73, 1), "fresh": (0.66, 0), "fresh2": (0.77, 0)}
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "fresh"])
+@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2"])
 def test_the_corpus_replays_to_one_story_per_event(split, tmp_path):
     kept, multi, split_events, merged = figures(split, tmp_path)
     print(f"{split}: {kept}/{multi} multi-outlet events kept whole; merged: {merged}")
     # GAP: the issue's target is >= 90% kept and no merged story on the held-out split. The
     # thresholds were chosen on the tune split (similarity 0.18, rising 0.10 a day after the
     # first, and the field's own words weighed as common from the start: events.rarity's
-    # DOMAIN_WORDS). Measured at 208 records: tune 18/21 kept and none merged; test 15/23
-    # kept (65%) and 2 stories joining two events (successive missile launches days apart
-    # in one wire template). Without the domain words the test split kept 20/23 but merged 3,
-    # and a week of different events of one topic became 3 stories for 9. The fresh split
-    # (84 records, replayed once with the matcher unchanged): 14/21 kept (67%) and none
-    # merged; its misses are short reports below 0.18 and follow-ups three to five days late,
-    # when the rising threshold asks for more. These floors assert what was reached, so that
-    # a regression still fails; the lead's note names the gap.
+    # DOMAIN_WORDS). The lead's words counting twice (its first 30 words) was chosen on tune,
+    # test and fresh together (65 multi-outlet events): 47 kept and 2 merged before, 50 kept
+    # and 1 merged after (tune 19/21, test 17/23 with one pair of launches two days apart
+    # merged, fresh 14/21). The held-out fresh2 split (89 records, 22 multi-outlet events,
+    # replayed once after that choice): 17/22 kept (77%), none merged; the matcher without
+    # the lead weight kept 16/22 there. The misses are still long reports (UN panel
+    # findings, blacklists with dozens of names) that each outlet summarises from another
+    # angle, and follow-ups days late, when the rising threshold asks for more. These floors
+    # assert what was reached, so that a regression still fails; the lead's note names the gap.
     least_kept, most_merged = FLOORS[split]
     assert kept / multi >= least_kept, split_events
     assert len(merged) <= most_merged, merged
