@@ -19,6 +19,7 @@ from monitor.service.replay import read_articles
 from monitor.service.retention import prune
 from monitor.store import Store
 from monitor.store.articles import known_articles
+from monitor.store.story_edits import StoryEditRow
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
@@ -157,3 +158,27 @@ def test_word_counts_that_faded_to_nothing_are_dropped(db_url):
         assert count(store, TermCountRow) == 1  # the articles' total stays
     finally:
         store.close()
+
+
+def test_story_edits_go_once_both_their_stories_are_gone_but_the_newest_stays(aged_store):
+    """An analyst's merge or split is kept while either of its stories is; the newest edit is
+    kept whatever its age, so edit numbers never restart under the story indexes."""
+    old = utcnow() - timedelta(days=100)
+    with aged_store.session() as session:
+        seed_story = session.exec(select(AlertRow.story_id)).first()  # kept: cited
+        session.add_all(
+            [
+                StoryEditRow(story_id="st-gone-a", other_story="st-gone-b", created=old),
+                StoryEditRow(story_id=seed_story, other_story="st-gone-c", created=old),
+                StoryEditRow(story_id="st-gone-d", other_story="st-gone-e", created=utcnow()),
+                StoryEditRow(story_id="st-gone-f", other_story="st-gone-g", created=old),
+            ]
+        )
+        session.commit()
+    report = prune(aged_store, timedelta(days=90))
+    assert report.edits == 1 and "1 story edit(s) of stories gone" in report.summary()
+    with aged_store.session() as session:
+        left = session.exec(select(StoryEditRow.story_id).order_by(StoryEditRow.id)).all()
+    # the seeds' story is still stored; the recent edit is younger than the cutoff; the
+    # last one is the newest edit
+    assert left == [seed_story, "st-gone-d", "st-gone-f"]

@@ -16,6 +16,7 @@ from monitor.detect.events.rarity import arrival_weight
 from monitor.store import Store
 from monitor.store.retention import (
     count_prunable_articles,
+    delete_old_edits,
     delete_replicas,
     delete_stories,
     empty_stories,
@@ -38,6 +39,7 @@ class PruneReport:
     stories: int = 0
     replicas: int = 0
     words: int = 0  # word counts of the event matcher that had faded to nothing
+    edits: int = 0  # analysts' merges and splits of stories that are all gone
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would delete" if dry_run else "deleted"
@@ -45,6 +47,7 @@ class PruneReport:
             f"{verb} {self.articles} article(s) no alert cites, {self.stories} empty "
             f"story(ies), {self.replicas} old daemon record(s)"
             + (f", {self.words} faded word count(s)" if self.words else "")
+            + (f", {self.edits} story edit(s) of stories gone" if self.edits else "")
         )
 
 
@@ -76,6 +79,7 @@ def prune(
         if not dry_run:
             delete_stories(session, stories)
             delete_replicas(session, replicas)
+            report.edits = delete_old_edits(session, cutoff)
             # Words whose faded count is under FADED_WORD (seen once, most of a year ago):
             # the general prior weighs them as it would an unseen word.
             report.words = prune_term_counts(session, FADED_WORD * arrival_weight(now))

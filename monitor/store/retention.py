@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists
 from sqlmodel import Session, col, func, select
 
+from monitor.store.story_edits import StoryEditRow
 from monitor.store.tables import (
     AlertRow,
     ArticleRow,
@@ -71,6 +72,26 @@ def empty_stories(session: Session, cutoff: datetime) -> list[str]:
         & ~exists().where(AlertRow.story_id == StoryRow.id)
     )
     return list(session.exec(select(StoryRow.id).where(empty)).all())
+
+
+def delete_old_edits(session: Session, cutoff: datetime) -> int:
+    """Delete analysts' merges and splits made before ``cutoff`` whose stories are both gone
+    (pruned, or merged away); returns how many. The newest edit always stays: its number is
+    where every story index resumes, and a table emptied would number the next edit 1 again
+    on SQLite, under what the indexes have already seen."""
+    newest = session.exec(select(func.max(StoryEditRow.id))).one()
+    if newest is None:
+        return 0
+    gone = (
+        (StoryEditRow.created < cutoff)
+        & (col(StoryEditRow.id) < newest)
+        & ~exists().where(StoryRow.id == StoryEditRow.story_id)
+        & ~exists().where(StoryRow.id == StoryEditRow.other_story)
+    )
+    ids = list(session.exec(select(StoryEditRow.id).where(gone)).all())
+    if ids:
+        session.execute(delete(StoryEditRow).where(col(StoryEditRow.id).in_(ids)))
+    return len(ids)
 
 
 def replicas_silent_since(session: Session, before: datetime) -> list[str]:
