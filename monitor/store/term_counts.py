@@ -4,6 +4,11 @@ changed since a replica last looked, and drop words too faded to matter.
 A batch's additions go in one statement that only ever adds to a row, so it needs no read
 first. Each batch takes the next ``seq`` (it runs under the ingest lock, so batches are
 numbered in the order they commit) and stamps the rows it changed with it.
+
+A feed's batch of real news adds a couple of thousand distinct words, so this statement is
+the writer's largest: it goes to the driver as plain tuples (SQLAlchemy's per-row processing
+cost as much as the upsert itself), in word order, which keeps the index pages it touches
+together.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from monitor.store.tables import TermCountRow
-from monitor.store.upsert import insert_for
 
 TOTAL = ""  # the row that counts the articles themselves
 
@@ -29,17 +33,16 @@ def add_term_counts(session: Session, counts: Mapping[str, float]) -> int:
     if not counts:
         return current_seq(session)
     seq = current_seq(session) + 1
-    insert = insert_for(session)
-    statement = insert(TermCountRow.__table__)
-    statement = statement.on_conflict_do_update(
-        index_elements=["term"],
-        set_={
-            "weight": TermCountRow.__table__.c.weight + statement.excluded.weight,
-            "seq": statement.excluded.seq,
-        },
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    table = TermCountRow.__tablename__
+    # The same words on both dialects: SQLite and PostgreSQL spell the upsert alike.
+    statement = (
+        f"INSERT INTO {table} (term, weight, seq) VALUES ({mark}, {mark}, {mark}) "
+        f"ON CONFLICT (term) DO UPDATE SET weight = {table}.weight + excluded.weight, "
+        "seq = excluded.seq"
     )
-    rows = [{"term": term, "weight": weight, "seq": seq} for term, weight in counts.items()]
-    session.execute(statement, rows)
+    connection.exec_driver_sql(statement, [(t, w, seq) for t, w in sorted(counts.items())])
     return seq
 
 
