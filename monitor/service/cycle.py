@@ -29,6 +29,7 @@ from monitor.detect.stories import StoryPolicy
 from monitor.ingest.fetch import make_client
 from monitor.ingest.poller import Poller
 from monitor.service import replicas
+from monitor.service.heap import Heap
 from monitor.service.leases import new_replica_id
 from monitor.service.metrics import Metrics
 from monitor.service.polling import poll_due_feeds
@@ -117,6 +118,7 @@ class Service:
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
         self.pipeline = Pipeline(self.store, self.matcher, policy, metrics=self.metrics)
         self.rule_watcher = RuleWatcher(settings.rules_dir, self.use_rules)
+        self.heap = Heap()
         self._registered = False
 
     def start(self) -> None:
@@ -174,6 +176,7 @@ class Service:
             self._gauges()
             if self._registered:
                 replicas.heartbeat(self.store, self.replica)
+        self.heap.settle(report.ingest.new)  # after a big ingest: see monitor.service.heap
         # A quiet tick (every few seconds, most of the day) is not worth a line at info.
         level = logging.DEBUG if report.idle() else logging.INFO
         log.log(level, "cycle: %s", report.summary(), extra={"replica": self.replica})
