@@ -489,6 +489,24 @@ def test_silence_keeps_the_follow_up_recorded_not_sent(desk: Desk, tmp_path: Pat
     assert desk.take_in() == ""
 
 
+def test_a_silence_on_the_merged_story_is_named_not_carried(desk: Desk, tmp_path: Path) -> None:
+    desk.take_in(*TANKER, *MONGOLIA)
+    into, gone = story_of(desk.store, "oil-1"), story_of(desk.store, "lab-1")
+    config = desk.config(tmp_path)
+    silenced = CliRunner().invoke(
+        cli, ["--config", str(config), "silence", "add", "--story", gone, "--reason", "noisy"]
+    )
+    assert silenced.exit_code == 0, silenced.output
+    done = run(config, "merge", into, gone)
+    assert done.exit_code == 0, done.output
+    assert f"silence(s) 1 on story {gone} match nothing now; {into} is not silenced" in (
+        done.stderr
+    )
+    # The merge's follow-up goes out: the story merged into was never silenced.
+    assert [r.state for r in outbox(desk.store) if r.story_id == into][-1] == "pending"
+    assert f"=== follow-up on {into}" in desk.take_in()
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

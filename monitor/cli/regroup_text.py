@@ -72,6 +72,14 @@ def print_report(report: EditReport, as_json: bool) -> None:
         click.echo(f"  {report.notices} first notice(s) for {report.other} in the outbox")
     if report.skipped:
         click.echo(f"  {len(report.skipped)} unsent notification(s) skipped: {report.skipped}")
+    if report.silences:
+        ids = ", ".join(map(str, report.silences))
+        click.echo(
+            f"warning: silence(s) {ids} on story {report.other} match nothing now; "
+            f"{report.story} is not silenced (`monitor silence add --story {report.story}` "
+            "to silence it)",
+            err=True,
+        )
     if report.dry_run:
         click.echo("nothing was changed (--dry-run)")
 

@@ -28,6 +28,7 @@ from monitor.alerting.regroup import (
     merged_followups,
     split_alerts,
 )
+from monitor.alerting.silences import active_silences
 from monitor.config import DeliveryConfig, RouteConfig
 from monitor.detect.regroup import rebuilt
 from monitor.errors import MonitorError
@@ -87,6 +88,9 @@ class EditReport:
     followups: list[Followup]  # merge: the follow-ups the chain decided
     notices: int = 0  # split: outbox rows written for the new story's alerts
     skipped: list[str] = field(default_factory=list)  # unsent rows with nothing left to say
+    # merge: silences in force on the merged story, which match nothing now (not carried:
+    # silencing the story merged into is the analyst's call)
+    silences: list[int] = field(default_factory=list)
     seq: int = 0
     analyst: str = ""
     dry_run: bool = False
@@ -102,6 +106,7 @@ class EditReport:
             "followups": [f.to_json() for f in self.followups],
             "notices": self.notices,
             "skipped": self.skipped,
+            "silences_left": self.silences,
             "edit": None if self.dry_run else self.seq,
             "analyst": self.analyst,
             "dry_run": self.dry_run,
@@ -163,6 +168,7 @@ def merge(session: Session, into: str, gone: str, editor: Editor) -> EditReport:
         MERGE, into, gone, moved, {into: headline}, moves, followups, skipped=skipped
     )
     report.analyst = editor.analyst
+    report.silences = [s.id for s in active_silences(session, now) if s.story == gone and s.id]
     detail = _detail(report) | {"other_headline": gone_headline}
     report.seq = finish_edit(session, edit, gone, None, detail).seq
     return report
