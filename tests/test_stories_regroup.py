@@ -476,14 +476,20 @@ def test_a_silenced_or_quiet_route_is_respected(store: Store, tmp_path: Path) ->
         quiet.close()
 
 
+def silenced(desk: Desk, tmp_path: Path, story: str) -> Path:
+    """The desk's config, after silencing ``story`` through the command line."""
+    config = desk.config(tmp_path)
+    added = CliRunner().invoke(
+        cli, ["--config", str(config), "silence", "add", "--story", story, "--reason", "known"]
+    )
+    assert added.exit_code == 0, added.output
+    return config
+
+
 def test_silence_keeps_the_follow_up_recorded_not_sent(desk: Desk, tmp_path: Path) -> None:
     desk.take_in(*TANKER, *MONGOLIA)
     into, gone = story_of(desk.store, "oil-1"), story_of(desk.store, "lab-1")
-    config = desk.config(tmp_path)
-    silenced = CliRunner().invoke(
-        cli, ["--config", str(config), "silence", "add", "--story", into, "--reason", "known"]
-    )
-    assert silenced.exit_code == 0, silenced.output
+    config = silenced(desk, tmp_path, into)
     assert run(config, "merge", into, gone).exit_code == 0
     assert [r.state for r in outbox(desk.store) if r.story_id == into][-1] == "silenced"
     assert desk.take_in() == ""
@@ -492,11 +498,7 @@ def test_silence_keeps_the_follow_up_recorded_not_sent(desk: Desk, tmp_path: Pat
 def test_a_silence_on_the_merged_story_is_named_not_carried(desk: Desk, tmp_path: Path) -> None:
     desk.take_in(*TANKER, *MONGOLIA)
     into, gone = story_of(desk.store, "oil-1"), story_of(desk.store, "lab-1")
-    config = desk.config(tmp_path)
-    silenced = CliRunner().invoke(
-        cli, ["--config", str(config), "silence", "add", "--story", gone, "--reason", "noisy"]
-    )
-    assert silenced.exit_code == 0, silenced.output
+    config = silenced(desk, tmp_path, gone)
     done = run(config, "merge", into, gone)
     assert done.exit_code == 0, done.output
     assert f"silence(s) 1 on story {gone} match nothing now; {into} is not silenced" in (
