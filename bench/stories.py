@@ -8,7 +8,8 @@ added). Articles arrive one every 30 seconds, dated when they arrive, and go thr
 matcher (boilerplate, TF-IDF with the rolling word counts, the inverted index, centroid
 rescoring, vessel veto); the store is left out.
 
-Printed, at each size of history (``--sizes``, default 1k and 100k; 1M takes about 20 minutes):
+Printed, at each size of history (``--sizes``, default 1k and 100k; 1M took about 30 minutes
+of CPU at stop 21):
 the CPU an article costs, split as the service splits it: *read* (boilerplate, words, counts,
 vessels: done where the feed is parsed, beside the writer) and *join* (weighing by the rarity
 table, the index lookup, rescoring, the index update: the single writer's share); precision and
