@@ -29,6 +29,7 @@ from monitor.models import Article
 from monitor.service.cycle import Service, compile_rules
 from monitor.util.text import tokenize
 from tests.conftest import RULES
+from tests.poison import POISON, PoisonMatcher
 from tests.test_ingest_batch import fixture_batches, generated_batches, replay
 
 TYPOGRAPHIC = (
@@ -82,8 +83,17 @@ def test_articles_matched_in_a_parser_process_alert_as_the_writer_would(tmp_path
         assert all(p is not None and p.matched_with == service.matcher.token for p in prepared)
         assert any(p.found for p in prepared)  # some alert comes from a prepared match
 
+        # The writer takes those matches: it matches nothing itself.
+        def match(fields):
+            writer_matched.append(fields)
+            return []
+
+        service.pipeline.matcher.match = match
+
+    writer_matched: list = []
     plain = replay(f"sqlite:///{tmp_path / 'plain.db'}", 200, rounds)
     prepared = replay(f"sqlite:///{tmp_path / 'prepared.db'}", 200, copied, matched_beside)
+    assert writer_matched == []
     assert plain["alerts"]
     for table in plain:
         assert prepared[table] == plain[table], table
@@ -112,6 +122,18 @@ def test_prepared_matches_are_taken_only_with_the_same_rule_set_and_words() -> N
     unmatched = Article(title="t", text="Nothing here.", source="s")
     prepare(unmatched)  # prepared without rules: the writer matches it
     assert matches_of(unmatched, matcher) is None
+
+
+def test_an_article_the_rules_trip_on_is_left_to_the_writer_and_the_rest_are_prepared():
+    articles = [
+        Article(title="One", text="North Korean workers were sent to Russia.", source="s"),
+        Article(title="Two", text=f"A strange entry: {POISON}.", source="s"),
+        Article(title="Three", text="A tanker was seen off Nampo.", source="s"),
+    ]
+    matcher = PoisonMatcher()
+    prepare_all(articles, matcher)
+    assert articles[1].prepared is None  # the writer reads and matches it, failing it alone
+    assert all(matches_of(a, matcher) is not None for a in (articles[0], articles[2]))
 
 
 def test_a_preparation_is_taken_only_while_it_fits_the_words() -> None:

@@ -39,7 +39,7 @@ from monitor.store.alerts import (
     story_alerts,
 )
 from monitor.store.notifications import sent_ledger
-from monitor.store.story_edits import edits_moving_alert
+from monitor.store.story_edits import StoryEdit, alert_moves
 from monitor.store.tables import utcnow
 
 JOINED = "joined"  # merge: the citations joined the story's alert for the same rule
@@ -181,36 +181,20 @@ def merged_followups(
 @dataclass(frozen=True, slots=True)
 class AlertFate:
     """Where an alert that is no more went: ``alert`` holds its citations now ("" if none
-    does), and ``said`` tells each edit on the way, oldest first."""
+    does), and ``hops`` are the edits on the way with their moves, oldest first."""
 
     alert: str
-    said: list[str]
+    hops: list[tuple[StoryEdit, dict]]
 
 
 def alert_fate(session: Session, alert_id: str) -> AlertFate | None:
     """What became of an alert id an analyst still holds (from a Slack message, an email)
     after merges and splits; None if no edit ever moved it (it never existed, or was pruned)."""
-    said: list[str] = []
+    moves = alert_moves(session, ENDING)
+    hops: list[tuple[StoryEdit, dict]] = []
     current, seen = alert_id, set()
-    while current and current not in seen:
+    while current in moves and current not in seen:
         seen.add(current)
-        moves = edits_moving_alert(session, current, ENDING)
-        if not moves:
-            break
-        edit, move = moves[-1]
-        who = (
-            f"by {edit.analyst or 'an analyst'} on {edit.created:%Y-%m-%d %H:%M} (edit {edit.seq})"
-        )
-        target = move.get("to") or ""
-        if edit.action == "merge":
-            said.append(
-                f"alert {current} went into {target} when story {edit.other_story} was merged "
-                f"into {edit.story_id} {who}"
-            )
-        else:
-            said.append(
-                f"alert {current} ended when story {edit.story_id} was split {who}: its only "
-                f"source is cited by {target} now"
-            )
-        current = target
-    return AlertFate(current, said) if said else None
+        hops.append(moves[current])
+        current = moves[current][1].get("to") or ""
+    return AlertFate(current, hops) if hops else None

@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import click
+from sqlmodel import Session
 
 from monitor.alerting.alerts import load_alert
 from monitor.alerting.regroup import alert_fate
 from monitor.cli.context import DB_OPTION, Context
+from monitor.cli.regroup_text import fate_line
 from monitor.delivery.render import alert_text
 from monitor.detect.rules.model import SEVERITIES
 from monitor.store import Store
@@ -31,26 +33,28 @@ def _delivery_line(d: dict) -> str:
     return f"  Delivery: {d['channel']} {d['kind']} {d['state']} ({tries}{retry}{error})"
 
 
-def _show_alerts(db: str, alert_ids: list[str] | None, as_json: bool, **filters: Any) -> int:
+def _list_alerts(db: str, as_json: bool, **filters: Any) -> int:
     store = Store(db, create=False)
     try:
         with store.session() as session:
-            ids = list_alert_ids(session, **filters) if alert_ids is None else alert_ids
-            shown = 0
-            for alert_id in ids:
-                view = load_alert(session, alert_id)
-                if view is None:
-                    continue
-                shown += 1
-                sent = deliveries(session, view)
-                if as_json:
-                    click.echo(
-                        json.dumps({**view.to_json(), "deliveries": sent}, ensure_ascii=False)
-                    )
-                else:
-                    click.echo("\n".join([alert_text(view), *map(_delivery_line, sent)]) + "\n")
+            return _print_alerts(session, list_alert_ids(session, **filters), as_json)
     finally:
         store.close()
+
+
+def _print_alerts(session: Session, alert_ids: list[str], as_json: bool) -> int:
+    """Print each alert found, with its deliveries; how many were found."""
+    shown = 0
+    for alert_id in alert_ids:
+        view = load_alert(session, alert_id)
+        if view is None:
+            continue
+        shown += 1
+        sent = deliveries(session, view)
+        if as_json:
+            click.echo(json.dumps({**view.to_json(), "deliveries": sent}, ensure_ascii=False))
+        else:
+            click.echo("\n".join([alert_text(view), *map(_delivery_line, sent)]) + "\n")
     return shown
 
 
@@ -92,9 +96,8 @@ def alerts_list(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
     severities = SEVERITIES[SEVERITIES.index(severity) :] if severity else ()
-    _show_alerts(
+    _list_alerts(
         db or ctx.settings.database_url,
-        None,
         as_json,
         rules=rules,
         severities=severities,
@@ -121,20 +124,19 @@ def alerts_show(ctx: Context, alert_id: str, as_json: bool, db: str | None) -> N
     Example:
         monitor alerts show al-1eb063c135
     """
-    url = db or ctx.settings.database_url
-    if _show_alerts(url, [alert_id], as_json):
-        return
-    store = Store(url, create=False)
+    store = Store(db or ctx.settings.database_url, create=False)
     try:
         with store.session() as session:
+            if _print_alerts(session, [alert_id], as_json):
+                return
             fate = alert_fate(session, alert_id)
+            if fate is None:
+                raise click.ClickException(f"no alert with id '{alert_id}'")
+            for edit, move in fate.hops:
+                click.echo(fate_line(move["from"], edit, move), err=True)
+            if not fate.alert or not _print_alerts(session, [fate.alert], as_json):
+                raise click.ClickException(
+                    f"alert '{alert_id}' is no more, and no alert holds its sources now (pruned)"
+                )
     finally:
         store.close()
-    if fate is None:
-        raise click.ClickException(f"no alert with id '{alert_id}'")
-    for line in fate.said:
-        click.echo(line, err=True)
-    if not fate.alert or not _show_alerts(url, [fate.alert], as_json):
-        raise click.ClickException(
-            f"alert '{alert_id}' is no more, and no alert holds its sources now (pruned)"
-        )

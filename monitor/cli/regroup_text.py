@@ -17,6 +17,20 @@ def _who(edit: StoryEdit) -> str:
     return f"by {edit.analyst or 'an analyst'} on {edit.created:%Y-%m-%d %H:%M}{note}"
 
 
+def fate_line(alert_id: str, edit: StoryEdit, move: dict) -> str:
+    """How an edit ended an alert an analyst asked for (``alerts show``)."""
+    target = move.get("to") or ""
+    if edit.action == "merge":
+        return (
+            f"alert {alert_id} went into {target} when story {edit.other_story} was merged "
+            f"into {edit.story_id} {_who(edit)} (edit {edit.seq})"
+        )
+    return (
+        f"alert {alert_id} ended when story {edit.story_id} was split {_who(edit)} "
+        f"(edit {edit.seq}): its only source is cited by {target} now"
+    )
+
+
 def edit_line(story_id: str, edit: StoryEdit) -> str:
     """One line of a story's history of analysts' edits, from the story's side."""
     if edit.action == "merge":

@@ -66,9 +66,8 @@ def prepare(article: Article, matcher: Matcher | None = None) -> Prepared:
     article.prepared = done
     if matcher is not None:
         done.source = article.source
-        index = {id(rule): n for n, rule in enumerate(matcher.rules)}
         matches = matcher.match(match_fields(title, text, article.source))
-        done.found = [(index[id(m.rule)], m.sentences, m.hits) for m in matches]
+        done.found = [(matcher.place[id(m.rule)], m.sentences, m.hits) for m in matches]
         done.matched_with = matcher.token
     return done
 

@@ -147,16 +147,14 @@ def merges_untold(session: Session, story_id: str, channel: str) -> list[StoryEd
     return [_edit(row) for row in session.exec(query.order_by(col(StoryEditRow.id))).all()]
 
 
-def edits_moving_alert(
-    session: Session, alert_id: str, hows: Collection[str]
-) -> list[tuple[StoryEdit, dict]]:
-    """The edits that moved citations out of alert ``alert_id`` in one of the ways ``hows``,
-    each with its record of the move, oldest first. Edits are analysts' actions, a few a day,
-    so they are read whole and the moves looked up here."""
+def alert_moves(session: Session, hows: Collection[str]) -> dict[str, tuple[StoryEdit, dict]]:
+    """For each alert that citations left in one of the ways ``hows``, the latest edit that
+    moved them, with its record of the move. Edits are analysts' actions, a few a day, so
+    they are read whole, once, and the moves looked up here."""
     rows = session.exec(select(StoryEditRow).order_by(col(StoryEditRow.id))).all()
-    found = []
+    found: dict[str, tuple[StoryEdit, dict]] = {}
     for row in rows:
         for move in (row.detail or {}).get("alerts", []):
-            if move.get("from") == alert_id and move.get("how") in hows:
-                found.append((_edit(row), move))
+            if move.get("how") in hows and move.get("from"):
+                found[move["from"]] = (_edit(row), move)
     return found

@@ -73,6 +73,7 @@ class Matcher:
         # Names this compiled rule set: matches made beforehand (in a parser process) are
         # taken by the writer only when made with the rule set it holds now.
         self.token = uuid.uuid4().hex
+        self.place = {id(rule): n for n, rule in enumerate(self.rules)}  # a rule's index
         self._automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self._rules_by_list: dict[str, list[int]] = defaultdict(list)
