@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.alerting.alerts import load_alert  # noqa: E402
 from monitor.config import load_settings  # noqa: E402
-from monitor.models import AlertView  # noqa: E402
 from monitor.delivery.channels.base import Message  # noqa: E402
 from monitor.delivery.channels.email.render import build_email, render_html  # noqa: E402
 from monitor.delivery.channels.slack.render import render  # noqa: E402
+from monitor.models import AlertView  # noqa: E402
 from monitor.service.cycle import Service  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
