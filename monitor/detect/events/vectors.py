@@ -48,7 +48,9 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float], b_norm: float | None 
         small, large = b, a
     else:
         small, large = a, b
-    dot = sum(x * large.get(w, 0.0) for w, x in small.items())
+    # Only the shared words add to the sum, in the smaller vector's order: the same sum, bit
+    # for bit, as adding every word's product with 0.0 for the missing ones, at half the cost.
+    dot = sum([x * large[w] for w, x in small.items() if w in large])
     denominator = b_norm if b_norm is not None else norm(b)
     return dot / denominator if denominator else 0.0
 
