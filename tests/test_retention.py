@@ -146,13 +146,16 @@ def test_the_poller_and_the_pipeline_know_a_pruned_item_by_the_same_rule(aged_st
 def test_word_counts_that_faded_to_nothing_are_dropped(db_url):
     """The event matcher's word counts fade by half every 60 days; retention drops the ones
     that faded away (the general prior then weighs such a word as unseen), never the total."""
-    from monitor.store.tables import TermCountRow
+    from monitor.store.tables import TermCountBatchRow, TermCountRow
 
     store = Store(db_url)
     try:
         Pipeline(store, Matcher(valid_rules(RULES))).ingest(articles())
+        assert count(store, TermCountBatchRow) == 1  # the batch's counts, not yet folded
+        assert prune(store, timedelta(days=90)).words == 0  # all fresh: kept, and folded in
+        assert count(store, TermCountBatchRow) == 0
         words = count(store, TermCountRow)
-        assert prune(store, timedelta(days=90)).words == 0  # all fresh: kept
+        assert words > 1
         later = prune(store, timedelta(days=90), now=utcnow() + timedelta(days=400))
         assert later.words == words - 1 and "faded word count(s)" in later.summary()
         assert count(store, TermCountRow) == 1  # the articles' total stays

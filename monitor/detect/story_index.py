@@ -66,8 +66,8 @@ class StoryIndex:
 
     def sync(self, session: Session) -> None:
         """Take in the stories and word counts other processes stored since the last look."""
-        rows, seq = term_counts_since(session, self.rarity.seq)
-        self.rarity.update(rows, seq)
+        rows, batches, seq = term_counts_since(session, self.rarity.seq)
+        self.rarity.update(rows, seq, batches)
         if not self._loaded:
             self._last_edit = latest_edit(session)  # what is read next has them applied
             stories = recent_story_vectors(session, self.events.horizon)

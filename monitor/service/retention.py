@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from monitor.detect.events.rarity import arrival_weight
 from monitor.store import Store
+from monitor.store.claims import serialized
 from monitor.store.retention import (
     count_prunable_articles,
     delete_old_edits,
@@ -80,8 +81,13 @@ def prune(
             delete_stories(session, stories)
             delete_replicas(session, replicas)
             report.edits = delete_old_edits(session, cutoff)
+            session.commit()
+    if not dry_run:
+        with store.session() as session:
             # Words whose faded count is under FADED_WORD (seen once, most of a year ago):
-            # the general prior weighs them as it would an unseen word.
+            # the general prior weighs them as it would an unseen word. Under the ingest
+            # lock, since the batches not yet added into the counts are folded in first.
+            serialized(session)
             report.words = prune_term_counts(session, FADED_WORD * arrival_weight(now))
             session.commit()
     if not dry_run and (report.articles or report.stories):

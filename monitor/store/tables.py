@@ -210,6 +210,16 @@ class TermCountRow(SQLModel, table=True):
     seq: int = Field(default=0, index=True)
 
 
+class TermCountBatchRow(SQLModel, table=True):
+    """One batch's word counts, not yet added into ``term_counts`` (see
+    :mod:`monitor.store.term_counts`): a row a batch instead of a row a word, JSON of word ->
+    weight, numbered by the batch's ``seq``."""
+
+    __tablename__ = "term_count_batches"
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    counts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
 class StoryVectorRow(SQLModel, table=True):
     """What the event matcher knows of a story: the sum of its members' vectors, the vessels
     they name, and the dates of its first and latest reports."""

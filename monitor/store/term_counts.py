@@ -1,64 +1,125 @@
 """Word counts for the event matcher (monitor.detect.events.rarity): add a batch's, read what
 changed since a replica last looked, and drop words too faded to matter.
 
-A batch's additions go in one statement that only ever adds to a row, so it needs no read
-first. Each batch takes the next ``seq`` (it runs under the ingest lock, so batches are
-numbered in the order they commit) and stamps the rows it changed with it.
+A feed's batch of real news uses a couple of thousand distinct words. Adding them a row a word
+was the writer's largest statement, so a batch writes them as one row of
+``term_count_batches`` (JSON, word -> weight), numbered by its ``seq``; every ``FOLD_EVERY``
+batches they are added into ``term_counts`` at once (:func:`fold_term_counts`), where a word
+that fifty batches used is one upsert, stamped with the last batch folded. Batches are numbered
+under the ingest lock, so in the order they commit, and folded under it too.
 
-A feed's batch of real news adds a couple of thousand distinct words, so this statement is
-the writer's largest: it goes to the driver as plain tuples (SQLAlchemy's per-row processing
-cost as much as the upsert itself), in word order, which keeps the index pages it touches
-together.
+What a replica reads since batch ``seq``: the ``term_counts`` rows stamped after it, which are
+totals that already hold every batch up to their stamp (so they replace what it knows), and
+then the batch rows after it, which add to that. Nothing is counted twice: a batch row is
+either still there, newer than every fold, or deleted by the fold that added it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, text
+from sqlmodel import Session, col
 
-from monitor.store.tables import TermCountRow
+from monitor.store.tables import TermCountBatchRow, TermCountRow
 
 TOTAL = ""  # the row that counts the articles themselves
+FOLD_EVERY = 64  # batches kept as rows of their own before they are added into term_counts
+
+_TERMS = TermCountRow.__tablename__
+_BATCHES = TermCountBatchRow.__tablename__
+_SEQS = text(
+    f"SELECT (SELECT MAX(seq) FROM {_BATCHES}), (SELECT seq FROM {_TERMS} WHERE term = :total)"
+)
+
+
+def _seqs(session: Session) -> tuple[int, int]:
+    """The latest batch's seq, and the last one added into ``term_counts``."""
+    batch, folded = session.execute(_SEQS, {"total": TOTAL}).one()
+    folded = folded or 0
+    return max(batch or 0, folded), folded
 
 
 def current_seq(session: Session) -> int:
-    seq = session.exec(select(TermCountRow.seq).where(TermCountRow.term == TOTAL)).first()
-    return seq or 0
+    return _seqs(session)[0]
+
+
+def _mark(session: Session) -> str:
+    return "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
 
 
 def add_term_counts(session: Session, counts: Mapping[str, float]) -> int:
     """Add ``counts`` (word -> weight) to the stored ones; returns the batch's ``seq``."""
+    latest, folded = _seqs(session)
     if not counts:
-        return current_seq(session)
-    seq = current_seq(session) + 1
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    table = TermCountRow.__tablename__
-    # The same words on both dialects: SQLite and PostgreSQL spell the upsert alike.
-    statement = (
-        f"INSERT INTO {table} (term, weight, seq) VALUES ({mark}, {mark}, {mark}) "
-        f"ON CONFLICT (term) DO UPDATE SET weight = {table}.weight + excluded.weight, "
-        "seq = excluded.seq"
+        return latest
+    seq = latest + 1
+    mark = _mark(session)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {_BATCHES} (seq, counts) VALUES ({mark}, {mark})",
+        (seq, json.dumps(counts, separators=(",", ":"), ensure_ascii=False)),
     )
-    connection.exec_driver_sql(statement, [(t, w, seq) for t, w in sorted(counts.items())])
+    if seq - folded >= FOLD_EVERY:
+        fold_term_counts(session, seq)
     return seq
 
 
-def term_counts_since(session: Session, seq: int) -> tuple[list[tuple[str, float]], int]:
-    """(word, weight) of the rows changed after batch ``seq``, and the latest batch's seq."""
-    latest = current_seq(session)
-    if latest <= seq:
-        return [], latest
-    rows = session.exec(
-        select(TermCountRow.term, TermCountRow.weight).where(TermCountRow.seq > seq)
+def fold_term_counts(session: Session, upto: int | None = None) -> int:
+    """Add the batch rows up to ``upto`` (all, by default) into ``term_counts``, one upsert a
+    word, and delete them; returns how many batches were folded. Call it under the ingest
+    lock (:func:`monitor.store.claims.serialized`), as the writer does."""
+    if upto is None:
+        upto = current_seq(session)
+    rows = session.execute(
+        text(f"SELECT counts FROM {_BATCHES} WHERE seq <= :upto ORDER BY seq"), {"upto": upto}
     ).all()
-    return [(term, weight) for term, weight in rows], latest
+    if not rows:
+        return 0
+    summed: dict[str, float] = {}
+    for (blob,) in rows:
+        for word, weight in json.loads(blob).items():
+            summed[word] = summed.get(word, 0.0) + weight
+    mark = _mark(session)
+    # The same words on both dialects: SQLite and PostgreSQL spell the upsert alike. Word order
+    # keeps the index pages it touches together.
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {_TERMS} (term, weight, seq) VALUES ({mark}, {mark}, {mark}) "
+        f"ON CONFLICT (term) DO UPDATE SET weight = {_TERMS}.weight + excluded.weight, "
+        "seq = excluded.seq",
+        [(t, w, upto) for t, w in sorted(summed.items())],
+    )
+    session.execute(delete(TermCountBatchRow).where(col(TermCountBatchRow.seq) <= upto))
+    return len(rows)
+
+
+def term_counts_since(
+    session: Session, seq: int
+) -> tuple[list[tuple[str, float]], list[dict[str, float]], int]:
+    """What changed after batch ``seq``: (word, total) of the ``term_counts`` rows stamped
+    after it, which replace what the reader knows; then each later batch's additions, in
+    order; and the latest batch's seq."""
+    latest, _ = _seqs(session)
+    if latest <= seq:
+        return [], [], latest
+    totals = session.execute(
+        text(f"SELECT term, weight FROM {_TERMS} WHERE seq > :seq"), {"seq": seq}
+    ).all()
+    batches = session.execute(
+        text(f"SELECT counts FROM {_BATCHES} WHERE seq > :seq ORDER BY seq"), {"seq": seq}
+    ).all()
+    return (
+        [(term, weight) for term, weight in totals],
+        [json.loads(blob) for (blob,) in batches],
+        latest,
+    )
 
 
 def prune_term_counts(session: Session, below: float) -> int:
-    """Forget words whose stored weight is under ``below``: a name seen once a year ago."""
+    """Forget words whose stored weight is under ``below``: a name seen once a year ago. The
+    batches not yet folded are folded first, so a word is judged on its whole count; call it
+    under the ingest lock."""
+    fold_term_counts(session)
     table = TermCountRow.__table__
     result = session.execute(
         delete(table).where(col(TermCountRow.weight) < below, col(TermCountRow.term) != TOTAL)

@@ -148,10 +148,20 @@ class Rarity:
         """The open transaction's additions, to be written with it."""
         return dict(self._pending)
 
-    def update(self, rows: Iterable[tuple[str, float]], seq: int) -> None:
-        """Take the store's current counts of these words (another process added to them)."""
+    def update(
+        self,
+        rows: Iterable[tuple[str, float]],
+        seq: int,
+        batches: Iterable[Mapping[str, float]] = (),
+    ) -> None:
+        """Take what other processes stored: the current totals of these words, then the
+        additions of the batches stored since those totals (see monitor.store.term_counts)."""
+        counts = self.counts
         for word, count in rows:
-            self.counts[word] = count
+            counts[word] = count
+        for batch in batches:
+            for word, count in batch.items():
+                counts[word] = counts.get(word, 0.0) + count
         self.seq = max(self.seq, seq)
 
     def commit(self, seq: int) -> None:
