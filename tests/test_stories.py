@@ -394,3 +394,68 @@ def test_independent_reports_of_one_event_join_one_story_and_say_why(tmp_path):
     for member in members[1:]:
         assert member.similarity >= 0.18
         assert member.shared and all(weight > 0 for _, weight in member.shared)
+
+
+def test_the_days_a_lead_names_are_found_on_the_calendar_by_the_report_date():
+    from datetime import date
+
+    from monitor.detect.events.days import days_named, first_and_latest
+
+    friday = parse_date("2019-08-02T09:00:00Z")  # a Friday
+
+    def named(title: str, body: str) -> tuple[date, date] | None:
+        return first_and_latest(days_named(title, body), friday)
+
+    fired = named("N. Korea fires two projectiles", "North Korea fired two on Friday.")
+    assert fired == (date(2019, 8, 2), date(2019, 8, 2))
+    # a Korean Saturday-morning launch, reported on Friday evening in the US
+    assert named("", "It launched early Saturday.") == (date(2019, 8, 3), date(2019, 8, 3))
+    assert named("", "Seoul said on Wednesday.")[0] == date(2019, 7, 31)
+    assert named("", "The report, released Dec. 28, says")[0] == date(2018, 12, 28)
+    assert named("", "Officials said yesterday.")[0] == date(2019, 8, 1)
+    # a recap first, then the news: the first day and the latest
+    recap = "After the July 25 test, it fired again on Wednesday."
+    assert named("", recap) == (date(2019, 7, 25), date(2019, 7, 31))
+    # only the headline and lead: a recap further down names older days
+    lead = "Seoul condemned the launch. " + "word " * 80 + "It follows the July 25 test."
+    assert named("", lead) is None
+    assert first_and_latest(days_named("", "on February 30"), friday) is None
+    # a date at the calendar's end has no days around it, and does not raise
+    assert first_and_latest(days_named("", "on Friday"), parse_date("9999-12-31")) is None
+
+
+def test_a_lead_naming_a_later_day_starts_a_new_story_and_one_naming_the_story_day_joins():
+    from datetime import date
+
+    from monitor.detect.events.index import StoryEntry
+    from monitor.detect.events.join import StoryPolicy
+
+    launch = parse_date("2019-07-31T12:00:00Z")
+    entry = StoryEntry("st-1", {"launch": 1.0}, frozenset(), launch, launch, 2)
+    policy = StoryPolicy()
+    later = parse_date("2019-08-02T12:00:00Z")
+    aug2, jul31 = date(2019, 8, 2), date(2019, 7, 31)
+    # the same template two days on, naming its own day: another launch, whatever the words
+    assert policy.bar(entry, later, (aug2, aug2)) is None
+    # a recap of the story's day first, then a later day: still another launch
+    assert policy.bar(entry, later, (jul31, aug2)) is None
+    # naming the story's day: about that launch, asked the anchored bar, not the risen one
+    assert policy.bar(entry, later, (jul31, jul31)) == policy.anchored_similarity
+    assert policy.needed(launch, later) > policy.anchored_similarity
+    # naming no day: the risen bar; the next day (time zones): the story's own
+    assert policy.bar(entry, later, None) == policy.needed(launch, later)
+    aug1 = date(2019, 8, 1)
+    assert policy.bar(entry, later, (aug1, aug1)) == policy.anchored_similarity
+    # naming a day long before the story: no anchor, the risen bar
+    june = date(2019, 6, 1)
+    assert policy.bar(entry, later, (june, june)) == policy.needed(launch, later)
+
+
+def test_a_vessel_name_needs_its_comma_and_stays_on_its_line():
+    from monitor.detect.events.identifiers import vessel_ids
+
+    assert vessel_ids("A source told Yonhap the ship has been held since October.") == set()
+    headline = "Panama finds arms on North Korean ship\nPresident Ricardo Martinelli said"
+    assert vessel_ids(headline) == set()
+    assert vessel_ids("The impounded cargo ship MV Jin Teng set sail.") == {"jin teng"}
+    assert vessel_ids('the "Wise Honest," North Korea\'s second largest ship') == {"wise honest"}

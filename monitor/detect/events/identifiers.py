@@ -26,18 +26,19 @@ _Q = "[\"\u201c\u201d\u2018\u2019']?"  # a name may stand in quotes
 # Bounded word lengths: an unbounded run would make a hostile 100,000-letter word cost
 # quadratic time to scan.
 _PART = r"(?:\b[A-Z][A-Za-z0-9'-]{0,24}\b|No\.?|[0-9]{1,4})"
-_NAME = rf"{_Q}(?P<name>\b[A-Z][A-Za-z0-9'-]{{0,24}}\b(?:\s+{_PART}){{0,4}}){_Q}"
+_S = r"[^\S\n]+"  # spaces within a line: a name never runs on past a headline or paragraph
+_NAME = rf"{_Q}(?P<name>\b[A-Z][A-Za-z0-9'-]{{0,24}}\b(?:{_S}{_PART}){{0,4}}){_Q}"
 _PATTERNS = [
     # the tanker Yuk Tung; M/V Wise Honest; a vessel, the Lighthouse Winmore; the 5,100-ton KOTI
     re.compile(
-        rf"(?:\b(?:{_NOUN}s?|M/[VT]|MV|MT)\b,?|\d-ton(?:ne)?)\s+"
+        rf"(?:\b(?:{_NOUN}s?|M/[VT]|MV|MT)\b,?|\d-ton(?:ne)?){_S}"
         rf"(?:(?:named|called|dubbed)\s+)?(?:the\s+)?{_NAME}"
     ),
     # a tanker ... identified as the Yu Jong 2; a cargo ship known as the Wise Honest
     re.compile(rf"\b{_NOUN}\b[^.]{{0,60}}?\b(?:identified|named|known)\s+as\s+(?:the\s+)?{_NAME}"),
     # the Lighthouse Winmore, a tanker; the "Wise Honest," North Korea's second largest ship
     re.compile(
-        rf"{_NAME},?{_Q}\s+(?:an?|the|(?:[A-Z][\w-]*\s+)?[A-Z][\w-]*['\u2019]s)\s+(?:[\w-]+\s+){{0,3}}{_NOUN}\b"
+        rf"{_NAME}(?:,{_Q}|{_Q},)\s+(?:an?|the|(?:[A-Z][\w-]*\s+)?[A-Z][\w-]*['\u2019]s)\s+(?:[\w-]+\s+){{0,3}}{_NOUN}\b"
     ),
     # the DE YI vessel; the Rye Song Gang 1 ship
     re.compile(
@@ -62,7 +63,7 @@ GENERIC = frozenset(
     ships tanker tankers freighter carrier navy naval us u s un uk eu u.s pohang yeosu busan
     nampo seoul pyongyang beijing tokyo moscow washington treasury ministry coast guard
     customs security council committee no when while after before during in on at by for from
-    with as""".split()
+    with as mv mt""".split()
 )
 
 

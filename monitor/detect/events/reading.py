@@ -1,11 +1,12 @@
 """What a report's words say before rarity weighs them: the part of matching that needs no state.
 
-Stripping boilerplate, cutting words, counting content words and finding vessel names depend
-on the report alone, and cost more than everything the matcher does afterwards. So they are
-done where the report is parsed (a parser process, or the polling thread), carried to the
-single writer as plain data (:class:`Reading`), and the writer only weighs the counts by the
-current word rarity and looks the report up (:mod:`.join`). A report read nowhere else is read
-by the writer, with the same functions, so where it was read never changes the result.
+Stripping boilerplate, cutting words, counting content words, finding vessel names and the
+days the lead names depend on the report alone, and cost more than everything the matcher does
+afterwards. So they are done where the report is parsed (a parser process, or the polling
+thread), carried to the single writer as plain data (:class:`Reading`), and the writer only
+weighs the counts by the current word rarity and looks the report up (:mod:`.join`). A report
+read nowhere else is read by the writer, with the same functions, so where it was read never
+changes the result.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.detect.events.boilerplate import strip_boilerplate
+from monitor.detect.events.days import DayName, days_named
 from monitor.detect.events.identifiers import Spelled, principal, vessel_ids
 from monitor.detect.events.terms import term_counts, words_of
 
@@ -20,12 +22,14 @@ from monitor.detect.events.terms import term_counts, words_of
 @dataclass(slots=True)
 class Reading:
     """A report's content words with their counts, the vessels it names (and those it names
-    most), and its words spelled out, where another story's vessel is looked up."""
+    most), its words spelled out, where another story's vessel is looked up, and the days its
+    lead names (:mod:`.days`)."""
 
     counts: dict[str, int]
     vessels: frozenset[str]
     main: frozenset[str]
     words: Spelled
+    days: tuple[DayName, ...] = ()
 
 
 def read_words(title: str, text: str) -> Reading:
@@ -35,4 +39,5 @@ def read_words(title: str, text: str) -> Reading:
     counts = dict(term_counts(title_words, body_words))
     vessels = frozenset(vessel_ids(f"{title}\n{body}"))
     words = Spelled(title_words + body_words)
-    return Reading(counts, vessels, principal(vessels, words), words)
+    days = days_named(title, body)
+    return Reading(counts, vessels, principal(vessels, words), words, days)
