@@ -1,9 +1,10 @@
 """tests/corpus/stories.jsonl keeps the shape its README promises: real, sourced records; each
 event in one split; multi-outlet events told by different outlets in their own words (not
-copies); the sizes issue #13 asks for; and two held-out splits added after the others, ``fresh``
-and then ``fresh2``, each big enough to measure with. The matcher is measured on them elsewhere.
+copies); the sizes issue #13 asks for; and held-out splits added after the others, ``fresh``,
+``fresh2`` and then ``fresh3``, each big enough to measure with. The matcher is measured on
+them elsewhere.
 
-``fresh2`` is measured once, after the matcher has been tuned on the splits already read. Its
+A held-out split is replayed after the matcher has been tuned on the splits already read. Its
 labels are pinned by a digest so that nobody can relabel an event after seeing how the matcher
 groups it."""
 
@@ -15,11 +16,13 @@ import json
 import re
 from collections import defaultdict
 
+import pytest
+
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus" / "stories.jsonl"
 FIELDS = {"id", "event", "url", "source", "title", "published", "text", "kind", "split", "note"}
-SPLITS = ("tune", "test", "fresh", "fresh2")
+SPLITS = ("tune", "test", "fresh", "fresh2", "fresh3")
 RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
 EVENTS: dict[str, list[dict]] = defaultdict(list)
 for record in RECORDS:
@@ -85,25 +88,43 @@ FRESH2_LABELS_SHA256 = "83afd01c30d21b6a10c36dfa56ba8699716cec602e07670df3bddb4e
 
 
 def test_the_fresh2_split_comes_last_is_big_enough_and_keeps_its_labels():
-    """fresh2 (s293 on) was appended after fresh, comes last, is big enough to measure (20
-    multi-outlet events, 25 hard distinct ones) and keeps the labels it was gathered with."""
+    """fresh2 (s293-s381) was appended after fresh, is big enough to measure (20 multi-outlet
+    events, 25 hard distinct ones) and keeps the labels it was gathered with."""
     splits = [r["split"] for r in RECORDS]
-    first_fresh2 = splits.index("fresh2")
+    first_fresh2, first_fresh3 = splits.index("fresh2"), splits.index("fresh3")
     assert first_fresh2 == 292  # s001-s292: tune, test and fresh, unchanged
-    assert set(splits[first_fresh2:]) == {"fresh2"}
+    assert set(splits[first_fresh2:first_fresh3]) == {"fresh2"}
     kinds = kinds_in("fresh2")
     assert kinds.count("multi") >= 20
     assert kinds.count("distinct") >= 25
     assert "background" not in kinds
-    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh2:])
+    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh2:first_fresh3])
     assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH2_LABELS_SHA256
 
 
-def test_fresh2_multi_outlet_events_are_told_in_different_words():
-    """The hard case fresh2 measures is outlets writing their own reports, so its multi-outlet
-    events stay well below the general copy bar: no pair shares a quarter of its word 3-grams."""
+# The same digest for fresh3 (s382 on), labelled blind on 2026-12-03 before any replay.
+FRESH3_LABELS_SHA256 = "360a7a13950351b1566f4a752420aef895360749a0ebd24c93aee38dd89fd57a"
+
+
+def test_the_fresh3_split_comes_last_is_big_enough_and_keeps_its_labels():
+    splits = [r["split"] for r in RECORDS]
+    first_fresh3 = splits.index("fresh3")
+    assert first_fresh3 == 381  # s001-s381: the four earlier splits, unchanged
+    assert set(splits[first_fresh3:]) == {"fresh3"}
+    kinds = kinds_in("fresh3")
+    assert kinds.count("multi") >= 20
+    assert kinds.count("distinct") >= 25
+    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh3:])
+    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH3_LABELS_SHA256
+
+
+@pytest.mark.parametrize("split", ["fresh2", "fresh3"])
+def test_held_out_multi_outlet_events_are_told_in_different_words(split: str):
+    """The hard case the held-out splits measure is outlets writing their own reports, so
+    their multi-outlet events stay well below the general copy bar: no pair shares a quarter
+    of its word 3-grams."""
     for records in EVENTS.values():
-        if records[0]["split"] != "fresh2" or records[0]["kind"] != "multi":
+        if records[0]["split"] != split or records[0]["kind"] != "multi":
             continue
         for a, b in itertools.combinations(records, 2):
             ga, gb = grams(a["text"]), grams(b["text"])

@@ -3,8 +3,9 @@
 News says when its event happened in its first sentence or two ("fired two missiles on
 Friday", "on July 25", "said today"). Those days tell apart what the words cannot: the
 template of a launch reads the same every time, but a report whose lead names a day after a
-story's latest report is news of something since, a later event, and a follow-up days late
-whose lead first names the story's own day is about that story. Only the headline and the lead
+story's latest report is news of something since, a later event. (That a lead naming the
+story's own day is about that story does not follow: next-day news of a related event names
+the day before too, see monitor.detect.events.join.) Only the headline and the lead
 (``LEAD_WORDS``) are read: further down a report recaps older events, with their days. The days
 are read from the words alone (:data:`DayName`, done where the report is parsed) and found on
 the calendar (:func:`resolve`) by the date the report carries, which the writer knows.
