@@ -36,8 +36,9 @@ THIRD = range(522, 642)  # c522-c641: the third collection, split by the same ru
 FOURTH = range(800, 859)  # c800-c858: the fourth collection, split by the same rule
 FRESH2 = range(859, 961)  # c859-c960: the `fresh2` held-out set, gathered after the fourth pass
 FIFTH = range(961, 999)  # c961-c998: the fifth collection (hard negatives for precision)
+FRESH3 = range(1021, 1121)  # c1021-c1120: the `fresh3` held-out set, gathered during the fifth pass
 # the record numbers in the file, in order (c642-c799 are not used yet)
-NUMBERS = [*range(1, THIRD.stop), *FOURTH, *FRESH2, *FIFTH]
+NUMBERS = [*range(1, THIRD.stop), *FOURTH, *FRESH2, *FIFTH, *FRESH3]
 # sha256 of "id:labels" lines for c308-c377, labelled before any rule ran on them: a label
 # changed to suit the rules breaks it
 FRESH_LABELS_DIGEST = "211c94834b11d314e46c739a6ee84b797390c2dfd326d4ab1ebfeb47dea8dc9c"
@@ -57,6 +58,8 @@ FRESH2_LABELS_DIGEST = "3f5d2ac649f32741828d216ceb66cf40b59f9d12b20429ad7ae86fb9
 # the "id:split" and "id:labels" digests for c961-c998, labelled before any rule ran on them
 FIFTH_SPLIT_DIGEST = "734f95e05a9caa06e987039eefeb3b2451c38ad51d93ca0b5e066a26d8d361c0"
 FIFTH_LABELS_DIGEST = "6c6141c1f19212cbf0ba63d0b47f167554b9faa08d7038fdebe3dc4a95cd1f52"
+# sha256 of "id:labels" lines for c1021-c1120 (`fresh3`), labelled before any rule ran on them
+FRESH3_LABELS_DIGEST = "03607c1d14627438a523341755707f76146e72584976f54e87d718f08c5a91bb"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
 NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "imposition",
@@ -108,7 +111,17 @@ FLOORS = {  # rule: (precision, recall)
 # tests/test_long_run.py's feeds say and the pass had stopped alerting on), so it now needs an
 # amount (barrels, tonnes) in the same sentence, and a breach word lets the report through.
 # That gives back one tune false alarm (c826): tune oil P 0.94 (60/64).
+# Then `fresh3` (c1021-c1120, 100 records gathered and labelled blind during the fifth pass,
+# weighted to hard negatives: 53 of them, 17 imposition) was measured once after the lead's fix,
+# its errors unread: oil P 0.47 (7/15) R 1.00 (7/7), labour P 0.85 (17/20) R 1.00 (17/17),
+# evasion P 0.64 (18/28) R 0.67 (18/27). The pack is fitted to the splits it was tuned on: its
+# precision on unseen hard negatives, and its evasion recall, fall far short of issue #14.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
+    "fresh3": {
+        "dprk-overseas-labor": (0.85, 1.00),
+        "dprk-oil-transfer": (0.46, 1.00),
+        "dprk-sanctions-evasion": (0.64, 0.66),
+    },
     "fresh2": {
         "dprk-overseas-labor": (0.94, 0.90),
         "dprk-oil-transfer": (0.93, 1.00),
@@ -170,12 +183,13 @@ def test_corpus_is_labelled_and_sourced():
 def test_split_is_fixed_and_keeps_stories_whole():
     halves: dict[str, set[str]] = {}
     for item in ITEMS:
-        assert item["split"] in ("tune", "test", "fresh", "fresh2"), item["id"]
+        assert item["split"] in ("tune", "test", "fresh", "fresh2", "fresh3"), item["id"]
         halves.setdefault(item["story"], set()).add(item["split"])
         if number(item) <= LEGACY_LAST:
             assert item["split"] == "tune", item["id"]
         assert (item["split"] == "fresh") == (number(item) in FRESH), item["id"]
         assert (item["split"] == "fresh2") == (number(item) in FRESH2), item["id"]
+        assert (item["split"] == "fresh3") == (number(item) in FRESH3), item["id"]
     assert not [story for story, seen in halves.items() if len(seen) > 1]
     halved = [item for item in ITEMS if item["split"] in ("tune", "test")]
     test_share = sum(item["split"] == "test" for item in halved) / len(halved)
@@ -208,6 +222,10 @@ def test_split_is_fixed_and_keeps_stories_whole():
     assert len(fresh2) == len(FRESH2)
     fresh2_labels = "\n".join(f"{item['id']}:{','.join(sorted(item['labels']))}" for item in fresh2)
     assert hashlib.sha256(fresh2_labels.encode()).hexdigest() == FRESH2_LABELS_DIGEST
+    fresh3 = [item for item in ITEMS if number(item) in FRESH3]
+    assert len(fresh3) == len(FRESH3)
+    fresh3_labels = "\n".join(f"{item['id']}:{','.join(sorted(item['labels']))}" for item in fresh3)
+    assert hashlib.sha256(fresh3_labels.encode()).hexdigest() == FRESH3_LABELS_DIGEST
     fifth = [item for item in ITEMS if number(item) in FIFTH]
     assert len(fifth) == len(FIFTH)
     fifth_splits = "\n".join(f"{item['id']}:{item['split']}" for item in fifth)
