@@ -24,6 +24,7 @@ from monitor.store import (
     migrate,
     tables,  # noqa: F401  (registers the tables)
 )
+from monitor.store.jsoncodec import dumps, loads
 
 CONNECT_TIMEOUT = 10  # seconds
 SQLITE_BUSY_TIMEOUT = 30  # seconds a SQLite write waits for another's lock
@@ -117,7 +118,7 @@ def _engine(url: str, parsed: URL) -> Engine:
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
             # A server that drops packets must fail /readyz and a cycle, not hang them.
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, json_serializer=dumps, json_deserializer=loads, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -16,12 +16,12 @@ either still there, newer than every fold, or deleted by the fold that added it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from sqlalchemy import delete, text
 from sqlmodel import Session, col
 
+from monitor.store.jsoncodec import dumps, loads
 from monitor.store.tables import TermCountBatchRow, TermCountRow
 
 TOTAL = ""  # the row that counts the articles themselves
@@ -58,7 +58,7 @@ def add_term_counts(session: Session, counts: Mapping[str, float]) -> int:
     mark = _mark(session)
     session.connection().exec_driver_sql(
         f"INSERT INTO {_BATCHES} (seq, counts) VALUES ({mark}, {mark})",
-        (seq, json.dumps(counts, separators=(",", ":"), ensure_ascii=False)),
+        (seq, dumps(counts)),
     )
     if seq - folded >= FOLD_EVERY:
         fold_term_counts(session, seq)
@@ -78,7 +78,7 @@ def fold_term_counts(session: Session, upto: int | None = None) -> int:
         return 0
     summed: dict[str, float] = {}
     for (blob,) in rows:
-        for word, weight in json.loads(blob).items():
+        for word, weight in loads(blob).items():
             summed[word] = summed.get(word, 0.0) + weight
     mark = _mark(session)
     # The same words on both dialects: SQLite and PostgreSQL spell the upsert alike. Word order
@@ -110,7 +110,7 @@ def term_counts_since(
     ).all()
     return (
         [(term, weight) for term, weight in totals],
-        [json.loads(blob) for (blob,) in batches],
+        [loads(blob) for (blob,) in batches],
         latest,
     )
 

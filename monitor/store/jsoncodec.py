@@ -1,0 +1,21 @@
+"""JSON for the store's JSON columns and blobs, through orjson.
+
+Story centroids and article vectors (a hundred or more words with their weights each) are
+written for every article, and the standard library's encoder was a tenth of the writer's time
+(issue #15). orjson writes the same JSON values several times faster. It differs from
+``json.dumps`` only where the standard one would fail or write what is not JSON: it encodes
+datetimes, writes NaN as null, and, with ``OPT_NON_STR_KEYS``, turns non-string keys into
+strings as ``json.dumps`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+loads = orjson.loads
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
