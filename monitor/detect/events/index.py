@@ -88,6 +88,10 @@ class EventIndex:
         # by a number in the postings (its slot, new each time it is indexed): scoring a
         # thousand postings by small numbers costs half what it does by the stories' names.
         self._postings: dict[str, dict[int, dict[int, float]]] = {}
+        # (key, shelf) -> a date no story on that shelf of that key is older than (the oldest
+        # ever put there: removals leave it low, never wrong). A lookup whose window starts
+        # before it counts the shelf's stories without comparing each one's date.
+        self._floors: dict[tuple[str, int], float] = {}
         self._slots: dict[int, StoryEntry] = {}
         self._slot_of: dict[str, int] = {}
         self._next_slot = 0
@@ -114,17 +118,21 @@ class EventIndex:
         else:
             since = (dated - window).timestamp()
             lowest = int(since // SHELF)
-        postings = self._postings
+        postings, floors = self._postings, self._floors
         scores: dict[int, float] = {}
         score = scores.get
         for key, weight in keys:
             shelves = postings.get(key)
             if not shelves:
                 continue
-            found = [stories for shelf, stories in shelves.items() if shelf >= lowest]
-            if sum(map(len, found)) > MAX_POSTINGS:
+            found = [(shelf, stories) for shelf, stories in shelves.items() if shelf >= lowest]
+            if sum(len(stories) for _, stories in found) > MAX_POSTINGS:
                 continue
-            for stories in found:
+            for shelf, stories in found:
+                if floors[key, shelf] >= since:  # every story on the shelf is in the window
+                    for slot in stories:
+                        scores[slot] = score(slot, 0.0) + weight
+                    continue
                 for slot, last in stories.items():
                     if last >= since:
                         scores[slot] = score(slot, 0.0) + weight
@@ -178,6 +186,9 @@ class EventIndex:
             stories = shelves.get(shelf)
             if stories is None:
                 stories = shelves[shelf] = {}
+                self._floors[key, shelf] = last
+            elif last < self._floors[key, shelf]:
+                self._floors[key, shelf] = last
             stories[slot] = last
 
     def _unindex(self, story_id: str) -> None:
@@ -195,6 +206,7 @@ class EventIndex:
             stories.pop(slot, None)
             if not stories:
                 del shelves[shelf]
+                del self._floors[key, shelf]
                 if not shelves:
                     del self._postings[key]
 
