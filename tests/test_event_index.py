@@ -109,3 +109,17 @@ def test_a_rollback_puts_back_the_clock_and_what_was_forgotten():
     assert sorted(index.entries) == ["st-1"] and found(index, NOW) == ["st-1"]
     index.put(story("st-3", NOW, seen=NOW + timedelta(hours=1)))  # the clock went back too
     assert sorted(index.entries) == ["st-1", "st-3"]
+
+
+def test_a_shelf_with_one_story_too_old_still_leaves_that_one_out():
+    """Stories that arrived together share a shelf; the lookup counts a shelf whole only when
+    its oldest story is in the window, and otherwise compares each story's date, so one old
+    story among recent ones is left out and the recent ones are not."""
+    index = EventIndex(HORIZON)
+    index.put(story("st-backfill", NOW - timedelta(days=60), seen=NOW))
+    index.put(story("st-today", NOW, seen=NOW + timedelta(minutes=1)))
+    index.put(story("st-yesterday", NOW - timedelta(days=1), seen=NOW + timedelta(minutes=2)))
+    assert sorted(found(index, NOW)) == ["st-today", "st-yesterday"]
+    # The old story grows with a report of today: now every story of the shelf can be joined.
+    index.put(story("st-backfill", NOW, seen=NOW + timedelta(minutes=3)))
+    assert sorted(found(index, NOW)) == ["st-backfill", "st-today", "st-yesterday"]
