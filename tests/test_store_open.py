@@ -32,3 +32,28 @@ def test_the_cli_says_so_in_one_line(command: list[str]) -> None:
         "Error: database_url is not a usable store URL: invalid literal for int() with base 10: "
         "'5432x'"
     ], result.stderr
+
+
+def test_a_sqlite_store_writes_ahead_and_checkpoints_in_large_steps(tmp_path):
+    """Every connection to a SQLite store is in WAL mode, syncs at commit only as far as WAL
+    needs (NORMAL), and checkpoints every 10,000 pages, which a cold poll's writer needs (see
+    monitor/store/db.py)."""
+    from sqlalchemy import text
+
+    from monitor.store.db import WAL_CHECKPOINT_PAGES
+
+    store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        with store.engine.connect() as connection:
+            pragmas = {
+                name: connection.execute(text(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "synchronous", "wal_autocheckpoint")
+            }
+        assert pragmas == {
+            "journal_mode": "wal",
+            "synchronous": 1,  # NORMAL
+            "wal_autocheckpoint": WAL_CHECKPOINT_PAGES,
+        }
+        assert WAL_CHECKPOINT_PAGES == 10_000
+    finally:
+        store.close()
