@@ -30,6 +30,7 @@ times noisy; the CPU figures much less so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import logging
 import os
@@ -180,28 +181,24 @@ class Stages:
     def timed(
         self, stage: str, function: Callable, clock: Callable = time.perf_counter
     ) -> Callable:
+        # Only the writer thread runs the stages timed in CPU too, so they take no lock: waiting
+        # for one that a polling thread held gave up the GIL, and getting it back cost the
+        # writer up to a switch interval an article, which the bench then counted as the
+        # service's. The other stages run in many threads at once and add under the lock.
+        writer = stage in self.cpu
+        guard = contextlib.nullcontext() if writer else self.lock
+
         def wrapper(*args, **kwargs):
             began, cpu = clock(), time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                with self.lock:
+                with guard:
                     self.seconds[stage] += clock() - began
-                    if stage in self.cpu:
+                    if writer:
                         self.cpu[stage] += time.thread_time() - cpu
 
-        def writer_wrapper(*args, **kwargs):
-            # Only the writer thread runs these stages, so no lock: waiting for one that a
-            # polling thread holds gave up the GIL, and getting it back cost the writer up to
-            # a switch interval an article, which the bench then counted as the service's.
-            began, cpu = clock(), time.thread_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.seconds[stage] += clock() - began
-                self.cpu[stage] += time.thread_time() - cpu
-
-        return writer_wrapper if stage in self.cpu else wrapper
+        return wrapper
 
     def reset(self) -> None:
         self.seconds = dict.fromkeys(STAGES, 0.0)

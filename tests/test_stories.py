@@ -399,29 +399,29 @@ def test_independent_reports_of_one_event_join_one_story_and_say_why(tmp_path):
 def test_the_days_a_lead_names_are_found_on_the_calendar_by_the_report_date():
     from datetime import date
 
-    from monitor.detect.events.days import days_named, first_and_latest
+    from monitor.detect.events.days import days_named, on_calendar
 
     friday = parse_date("2019-08-02T09:00:00Z")  # a Friday
 
-    def named(title: str, body: str) -> tuple[date, date] | None:
-        return first_and_latest(days_named(title, body), friday)
+    def named(title: str, body: str) -> tuple[date, ...]:
+        return on_calendar(days_named(title, body), friday)
 
     fired = named("N. Korea fires two projectiles", "North Korea fired two on Friday.")
-    assert fired == (date(2019, 8, 2), date(2019, 8, 2))
+    assert fired == (date(2019, 8, 2),)
     # a Korean Saturday-morning launch, reported on Friday evening in the US
-    assert named("", "It launched early Saturday.") == (date(2019, 8, 3), date(2019, 8, 3))
+    assert named("", "It launched early Saturday.") == (date(2019, 8, 3),)
     assert named("", "Seoul said on Wednesday.")[0] == date(2019, 7, 31)
     assert named("", "The report, released Dec. 28, says")[0] == date(2018, 12, 28)
     assert named("", "Officials said yesterday.")[0] == date(2019, 8, 1)
-    # a recap first, then the news: the first day and the latest
+    # a recap first, then the news: both days, in the lead's order
     recap = "After the July 25 test, it fired again on Wednesday."
     assert named("", recap) == (date(2019, 7, 25), date(2019, 7, 31))
     # only the headline and lead: a recap further down names older days
     lead = "Seoul condemned the launch. " + "word " * 80 + "It follows the July 25 test."
-    assert named("", lead) is None
-    assert first_and_latest(days_named("", "on February 30"), friday) is None
+    assert named("", lead) == ()
+    assert named("", "on February 30") == ()
     # a date at the calendar's end has no days around it, and does not raise
-    assert first_and_latest(days_named("", "on Friday"), parse_date("9999-12-31")) is None
+    assert on_calendar(days_named("", "on Friday"), parse_date("9999-12-31")) == ()
 
 
 def test_a_lead_naming_a_later_day_starts_a_new_story():
@@ -438,15 +438,15 @@ def test_a_lead_naming_a_later_day_starts_a_new_story():
     risen = policy.needed(launch, later)
     assert risen > policy.min_similarity
     # the same template two days on, naming its own day: another launch, whatever the words
-    assert policy.bar(entry, later, (aug2, aug2)) is None
-    # a recap of the story's day first, then a later day: still another launch
-    assert policy.bar(entry, later, (jul31, aug2)) is None
+    assert policy.bar(entry, later, aug2) is None
+    # a recap of the story's day first, then a later day: the latest decides, another launch
+    assert policy.bar(entry, later, max(jul31, aug2)) is None
     # naming the story's day, or the next (time zones), or none: the risen bar, no less
-    assert policy.bar(entry, later, (jul31, jul31)) == risen
-    assert policy.bar(entry, later, (date(2019, 8, 1),) * 2) == risen
+    assert policy.bar(entry, later, jul31) == risen
+    assert policy.bar(entry, later, date(2019, 8, 1)) == risen
     assert policy.bar(entry, later, None) == risen
     # naming a day long before the story: the risen bar
-    assert policy.bar(entry, later, (date(2019, 6, 1),) * 2) == risen
+    assert policy.bar(entry, later, date(2019, 6, 1)) == risen
 
 
 def test_a_vessel_name_needs_its_comma_and_stays_on_its_line():

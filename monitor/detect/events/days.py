@@ -98,9 +98,7 @@ def _on_calendar(name: DayName, today: date) -> date | None:
     return None
 
 
-def first_and_latest(names: tuple[DayName, ...], dated: datetime) -> tuple[date, date] | None:
-    """The first day the lead names (what the report is about, as news says that first) and
-    the latest (whether it tells of anything after a story), found by the report's date;
-    None when it names none the calendar has."""
-    days = [day for day in (resolve(name, dated) for name in names) if day is not None]
-    return (days[0], max(days)) if days else None
+def on_calendar(names: tuple[DayName, ...], dated: datetime) -> tuple[date, ...]:
+    """The days ``names`` mean in a report dated ``dated``, in the order the lead names them,
+    leaving out those no calendar has."""
+    return tuple(day for day in (resolve(name, dated) for name in names) if day is not None)

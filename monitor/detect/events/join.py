@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from monitor.detect.events.days import DayName, first_and_latest
+from monitor.detect.events.days import DayName, on_calendar
 from monitor.detect.events.identifiers import Spelled, vetoed
 from monitor.detect.events.index import EventIndex, StoryEntry, query_keys
 from monitor.detect.events.rarity import Rarity
@@ -44,12 +44,10 @@ class StoryPolicy:
         days = abs((dated - first).total_seconds()) / 86_400
         return self.min_similarity + self.rise_per_day * max(0.0, days - self.grace_days)
 
-    def bar(
-        self, entry: StoryEntry, dated: datetime, named: tuple[date, date] | None
-    ) -> float | None:
-        """The similarity ``entry`` asks of a report dated ``dated`` whose lead names days
-        (``named``: the first and the latest, :func:`.days.first_and_latest`); None when the
-        report cannot join it at all.
+    def bar(self, entry: StoryEntry, dated: datetime, latest: date | None) -> float | None:
+        """The similarity ``entry`` asks of a report dated ``dated`` whose lead names
+        ``latest`` as its latest day (:func:`.days.on_calendar`); None when the report cannot
+        join it at all.
 
         A report whose lead names a day after the story's latest report tells of something
         that happened since: a later launch from the same template, a new step in the case.
@@ -57,10 +55,9 @@ class StoryPolicy:
         whole on the splits it was chosen on, but merged twice as many on the held-out
         ``fresh3``: next-day news of a related event names the day before too. It was
         dropped; see tests/corpus/README.md.)"""
-        needed = self.needed(entry.first, dated)
-        if named is not None and (named[1] - entry.last.date()).days > SLACK_DAYS:
+        if latest is not None and (latest - entry.last.date()).days > SLACK_DAYS:
             return None
-        return needed
+        return self.needed(entry.first, dated)
 
 
 @dataclass(slots=True)
@@ -104,11 +101,11 @@ def best_story(
     """The story ``report`` (dated ``dated``) joins, or None: it starts its own."""
     best: Join | None = None
     keys = query_keys(report.vector, report.vessels)
-    named = first_and_latest(report.days, dated)
+    latest = max(on_calendar(report.days, dated), default=None)
     for entry in index.candidates(keys, dated, policy.window):
         if not entry.first - policy.window <= dated <= entry.last + policy.window:
             continue
-        needed = policy.bar(entry, dated, named)
+        needed = policy.bar(entry, dated, latest)
         if needed is None:
             continue
         if vetoed(report.vessels, report.main, report.words, entry.vessels, entry.centroid):
