@@ -111,3 +111,41 @@ def test_a_batch_with_no_words_takes_no_number(store: Store) -> None:
     write(store, batches(1)[0])
     assert write(store, {}) == 1
     assert write(store, batches(1)[0]) == 2
+
+
+def test_an_unreadable_batch_counts_nothing_and_stops_nothing(
+    store: Store, monkeypatch, caplog
+) -> None:
+    """A batch row damaged outside the service is skipped, logged, and folded away; the
+    batches around it are read and folded, and numbering goes on after it."""
+    monkeypatch.setattr(stored, "FOLD_EVERY", 4)
+    written = batches(2)
+    write(store, written[0])
+    with store.session() as session:
+        session.add(TermCountBatchRow(seq=2, counts='{"w1": "many"'))
+        session.commit()
+    write(store, written[1])  # seq 3
+    early = Rarity()
+    with caplog.at_level("WARNING", logger="monitor.store.term_counts"):
+        sync(store, early)
+    assert "word-count batch 2 cannot be read" in caplog.text
+    assert_counts(early, expected(written))
+    assert write(store, batches(1, seed=9)[0]) == 4  # the fourth batch folds all four
+    with store.session() as session:
+        assert session.exec(select(TermCountBatchRow)).all() == []
+        total = session.exec(select(TermCountRow).where(TermCountRow.term == TOTAL)).one()
+        assert total.seq == 4
+    late = Rarity()
+    sync(store, late)
+    assert_counts(late, expected([*written, batches(1, seed=9)[0]]))
+
+
+def test_a_fold_of_only_unreadable_batches_still_marks_how_far_it_folded(store: Store) -> None:
+    with store.session() as session:
+        session.add(TermCountBatchRow(seq=1, counts="[1, 2]"))
+        serialized(session)
+        assert stored.fold_term_counts(session) == 1
+        session.commit()
+    with store.session() as session:
+        assert stored.current_seq(session) == 1
+    assert write(store, batches(1)[0]) == 2

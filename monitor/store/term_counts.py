@@ -16,6 +16,8 @@ either still there, newer than every fold, or deleted by the fold that added it.
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Mapping
 
 from sqlalchemy import delete, text
@@ -24,6 +26,7 @@ from sqlmodel import Session, col
 from monitor.store.jsoncodec import dumps, loads
 from monitor.store.tables import TermCountBatchRow, TermCountRow
 
+log = logging.getLogger(__name__)
 TOTAL = ""  # the row that counts the articles themselves
 FOLD_EVERY = 64  # batches kept as rows of their own before they are added into term_counts
 
@@ -43,6 +46,24 @@ def _seqs(session: Session) -> tuple[int, int]:
 
 def current_seq(session: Session) -> int:
     return _seqs(session)[0]
+
+
+def _batch(seq: int, blob: str) -> dict[str, float]:
+    """A batch row's counts. One that does not read as word -> count (a row damaged by hand or
+    by a disk) counts nothing and is logged: every batch read after it, and every article
+    stored after it, would otherwise fail on it for good."""
+    try:
+        counts = loads(blob)
+        if isinstance(counts, dict) and all(
+            isinstance(w, str) and isinstance(x, int | float) and math.isfinite(x)
+            for w, x in counts.items()
+        ):
+            return counts
+        problem = "not an object of word -> count"
+    except ValueError as exc:
+        problem = str(exc)
+    log.warning("word-count batch %d cannot be read (%s); it counts nothing", seq, problem)
+    return {}
 
 
 def _mark(session: Session) -> str:
@@ -72,14 +93,18 @@ def fold_term_counts(session: Session, upto: int | None = None) -> int:
     if upto is None:
         upto = current_seq(session)
     rows = session.execute(
-        text(f"SELECT counts FROM {_BATCHES} WHERE seq <= :upto ORDER BY seq"), {"upto": upto}
+        text(f"SELECT seq, counts FROM {_BATCHES} WHERE seq <= :upto ORDER BY seq"),
+        {"upto": upto},
     ).all()
     if not rows:
         return 0
     summed: dict[str, float] = {}
-    for (blob,) in rows:
-        for word, weight in loads(blob).items():
+    for seq, blob in rows:
+        for word, weight in _batch(seq, blob).items():
             summed[word] = summed.get(word, 0.0) + weight
+    # The total's row always takes the stamp: it is what says how far batches were folded,
+    # even when every batch folded was unreadable.
+    summed.setdefault(TOTAL, 0.0)
     mark = _mark(session)
     # The same words on both dialects: SQLite and PostgreSQL spell the upsert alike. Word order
     # keeps the index pages it touches together.
@@ -106,11 +131,11 @@ def term_counts_since(
         text(f"SELECT term, weight FROM {_TERMS} WHERE seq > :seq"), {"seq": seq}
     ).all()
     batches = session.execute(
-        text(f"SELECT counts FROM {_BATCHES} WHERE seq > :seq ORDER BY seq"), {"seq": seq}
+        text(f"SELECT seq, counts FROM {_BATCHES} WHERE seq > :seq ORDER BY seq"), {"seq": seq}
     ).all()
     return (
         [(term, weight) for term, weight in totals],
-        [loads(blob) for (blob,) in batches],
+        [_batch(n, blob) for n, blob in batches],
         latest,
     )
 
