@@ -122,11 +122,13 @@ def replay(
     batch: int,
     rounds: list[list[list[Article]]],
     before: Callable[[Service], None] | None = None,
+    story_scope: str = "matched",
 ) -> dict[str, list]:
     """Ingest ``rounds`` of feed batches as the service does (one ingest a feed, then the
     outbox), and read back everything that must not depend on the batching. ``before`` sees
     the service first (to prepare the articles with its rules, as a parser process would)."""
-    service = ConsoleCapture(make_settings(db_url, [])).service()
+    settings = make_settings(db_url, [], story_scope=story_scope)
+    service = ConsoleCapture(settings).service()
     service.pipeline.batch = batch
     if before is not None:
         before(service)
@@ -190,18 +192,22 @@ def snapshot(service: Service) -> dict[str, list]:
         }
 
 
+@pytest.mark.parametrize("scope", ["matched", "all"])
 def test_batched_and_one_by_one_store_and_alert_the_same(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, scope: str
 ) -> None:
     generated = generated_batches()
     rounds = [fixture_batches() + generated[:2], generated[2:], fixture_batches()]
     caplog.set_level(logging.INFO, logger="monitor.detect.pipeline")
-    batched = replay(f"sqlite:///{tmp_path / 'batched.db'}", 200, rounds)
+    batched = replay(f"sqlite:///{tmp_path / 'batched.db'}", 200, rounds, story_scope=scope)
     # Batches that raised would be stored one by one, and compare equal: none may have.
     assert "one by one" not in caplog.text
-    single = replay(f"sqlite:///{tmp_path / 'single.db'}", 1, rounds)
+    single = replay(f"sqlite:///{tmp_path / 'single.db'}", 1, rounds, story_scope=scope)
     # A batch small enough to split feeds: stories must join across batch boundaries too.
-    split = replay(f"sqlite:///{tmp_path / 'split.db'}", 7, rounds)
+    split = replay(f"sqlite:///{tmp_path / 'split.db'}", 7, rounds, story_scope=scope)
+    # Which articles have a story is the scope's: all of them, or just those that alerted.
+    with_story = [row for row in single["articles"] if row[-1] is not None]
+    assert with_story and (len(with_story) == len(single["articles"])) == (scope == "all")
 
     # The cases worth comparing are there: a story told twice within one feed's batch, alerts
     # with several sources, and notifications.
@@ -222,7 +228,8 @@ def test_a_poisoned_entry_in_a_batch_fails_alone(
 ) -> None:
     capture = ConsoleCapture(make_settings(db_url, []))
     service = capture.service()
-    pipeline = Pipeline(service.store, PoisonMatcher(), metrics=service.metrics)
+    # Every article a story, so that the index is seen to hold exactly what was stored.
+    pipeline = Pipeline(service.store, PoisonMatcher(), metrics=service.metrics, story_scope="all")
     batch = generated_batches(feeds=1, items=12)[0]
     for article in batch:  # all within the story window, so the index keeps every one
         article.published = None

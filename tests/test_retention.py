@@ -47,7 +47,8 @@ def articles():
 def aged_store(db_url):
     """A store whose every article and story was fetched 100 days ago."""
     store = Store(db_url)
-    Pipeline(store, Matcher(valid_rules(RULES))).ingest(articles())
+    # Every article a story, so that the filler's stories are there to be pruned.
+    Pipeline(store, Matcher(valid_rules(RULES)), story_scope="all").ingest(articles())
     old = utcnow() - timedelta(days=100)
     with store.session() as session:
         session.execute(update(ArticleRow).values(fetched=old, dated=old))

@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from sqlmodel import func, select
 
 from monitor.store import Store
-from monitor.store.tables import AlertRow, ArticleRow, CitationRow, FeedState, ReplicaRow
+from monitor.store.tables import (
+    AlertRow,
+    ArticleRow,
+    ArticleVectorRow,
+    CitationRow,
+    FeedState,
+    ReplicaRow,
+)
 from tests.daemons import DaemonProcess, FeedFarm, filler_rss, run_once, write_config
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_seeds_end_to_end import alert_blocks
@@ -69,14 +76,23 @@ def sigterm_once_started(daemon: DaemonProcess, started: threading.Event) -> flo
 
 
 def check_store(db: str) -> dict[str, FeedState]:
-    """Nothing half-written: no lease left behind, every article has its story, every alert
-    its citations, and each feed has all of its items or none."""
+    """Nothing half-written: no lease left behind, every article that alerted has its story
+    and every story's article its vector, every alert its citations, and each feed has all of
+    its items or none."""
     store = Store(db)
     try:
         with store.session() as session:
             feeds = {f.name: f for f in session.exec(select(FeedState)).all()}
             assert {f.lease_owner for f in feeds.values()} == {""}
-            assert session.exec(select(ArticleRow).where(ArticleRow.story_id == None)).all() == []  # noqa: E711
+            cited_without_story = select(ArticleRow.id).join(
+                CitationRow, CitationRow.article_id == ArticleRow.id
+            )
+            cited_without_story = cited_without_story.where(ArticleRow.story_id == None)  # noqa: E711
+            assert session.exec(cited_without_story).all() == []
+            storied = set(
+                session.exec(select(ArticleRow.id).where(ArticleRow.story_id != None)).all()  # noqa: E711
+            )
+            assert storied == set(session.exec(select(ArticleVectorRow.article_id)).all())
             for alert in session.exec(select(AlertRow)).all():
                 cited = session.exec(
                     select(func.count()).where(CitationRow.alert_id == alert.id)

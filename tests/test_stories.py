@@ -7,6 +7,7 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from monitor.alerting.silences import add_silence
@@ -62,12 +63,13 @@ def third_outlet(published: str) -> Article:
 
 
 class Harness:
-    def __init__(self, tmp_path, **route) -> None:
+    def __init__(self, tmp_path, story_scope: str = "matched", **route) -> None:
         self.out = io.StringIO()
         settings = make_settings(
             f"sqlite:///{tmp_path / 's.db'}",
             [],
             routes=[RouteConfig(channels=["console"], group_interval=0, **route)],
+            story_scope=story_scope,
         )
         self.service = Service(
             settings,
@@ -368,7 +370,7 @@ def test_shared_boilerplate_and_a_hostile_string_do_not_merge_two_events(tmp_pat
         "All rights reserved. Copyright 2024 Example Media\n"
     )
     hostile = ("zqxvomega hostilepayload quorblat snarfwizzle " * 60).strip()
-    h = Harness(tmp_path)
+    h = Harness(tmp_path, story_scope="all")  # the reports match no rule
     veto = STORY_RECORDS["s038"]
     meeting = STORY_RECORDS["s108"]
     h.feed(
@@ -381,7 +383,7 @@ def test_shared_boilerplate_and_a_hostile_string_do_not_merge_two_events(tmp_pat
 def test_independent_reports_of_one_event_join_one_story_and_say_why(tmp_path):
     from monitor.store.story_vectors import story_members
 
-    h = Harness(tmp_path)
+    h = Harness(tmp_path, story_scope="all")  # a summit: it matches no rule
     h.feed(
         story_article("s108", "2023-09-13T08:00:00Z"),
         story_article("s109", "2023-09-13T12:00:00Z"),
@@ -457,3 +459,31 @@ def test_a_vessel_name_needs_its_comma_and_stays_on_its_line():
     assert vessel_ids(headline) == set()
     assert vessel_ids("The impounded cargo ship MV Jin Teng set sail.") == {"jin teng"}
     assert vessel_ids('the "Wise Honest," North Korea\'s second largest ship') == {"wise honest"}
+
+
+def test_by_default_only_reports_that_match_a_rule_form_stories_and_all_count_in_rarity(
+    tmp_path,
+):
+    from monitor.detect.events.rarity import TOTAL, arrival_weight
+    from monitor.store.story_vectors import article_vectors
+    from monitor.store.tables import utcnow
+
+    h = Harness(tmp_path)
+    summit = story_article("s108", "2019-08-01T20:00:00Z")  # matches no rule
+    messages = h.feed(
+        summit,
+        seed(0, "2019-08-01T22:15:00Z", "Ledger"),
+        seed(1, "2019-08-02T09:40:00Z", "Wire"),
+    )
+    assert len(messages) == 1  # the seeds' one story still alerts once
+    with h.service.store.session() as session:
+        rows = {r.external_id: r for r in session.exec(select(ArticleRow)).all()}
+        vectors = article_vectors(session, [r.id for r in rows.values()])
+    assert rows[summit.external_id].story_id is None
+    assert rows[summit.external_id].id not in vectors  # not read into the event matcher
+    seeds = {rows["Ledger-0"].story_id, rows["Wire-1"].story_id}
+    assert len(seeds) == 1 and None not in seeds
+    # The summit's words still count in how rare a word is: three articles taken in.
+    rarity = h.service.pipeline.stories.rarity
+    assert rarity.counts[TOTAL] == pytest.approx(3 * arrival_weight(utcnow()), rel=1e-4)
+    assert "summit" in summit.text.lower() and rarity.counts.get("summit", 0) > 0

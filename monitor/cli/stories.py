@@ -129,7 +129,8 @@ def stories_explain(ctx: Context, first: int, second: int, as_json: bool, db: st
     if missing:
         raise StoreError(
             f"no article {missing[0]} as the event matcher read it (an article id from "
-            "`monitor stories show`, stored since the event matcher came)"
+            "`monitor stories show`; an article that matched no rule is in no story unless "
+            "`story_scope: all`)"
         )
     a, b = vectors[first], vectors[second]
     found = {

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     poll_interval: int = Field(default=900, ge=10, description="default seconds between polls")
     rules_reload: float = Field(default=5, gt=0, description="seconds between rule file checks")
     story_window_days: float = 14.0  # from a story's latest report
+    # "matched": only articles that match a rule form stories (a story exists to give an event
+    # one alert); "all": every article, for analysts who browse stories of all the news.
+    story_scope: Literal["matched", "all"] = "matched"
     feeds: list[FeedConfig] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(
         default_factory=lambda: {"console": ChannelConfig(type="console")}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -31,7 +32,14 @@ from monitor.detect.prepared import (
     reading_of,
 )
 from monitor.detect.rules import Matcher
-from monitor.detect.stories import StoryBatch, StoryIndex, StoryPolicy, assign_story
+from monitor.detect.rules.results import Match
+from monitor.detect.stories import (
+    StoryBatch,
+    StoryIndex,
+    StoryPolicy,
+    assign_story,
+    count_words,
+)
 from monitor.models import Article
 from monitor.service.metrics import Metrics
 from monitor.store import Store
@@ -48,7 +56,8 @@ from monitor.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 200  # articles a transaction at most: a feed's worth, and a bounded rollback
-__all__ = ["BATCH", "IngestResult", "Pipeline", "content_hash"]
+StoryScope = Literal["matched", "all"]  # which articles are grouped into stories
+__all__ = ["BATCH", "IngestResult", "Pipeline", "StoryScope", "content_hash"]
 
 
 class Pipeline:
@@ -59,6 +68,7 @@ class Pipeline:
         policy: StoryPolicy | None = None,
         metrics: Metrics | None = None,
         batch: int = BATCH,
+        story_scope: StoryScope = "matched",
     ) -> None:
         self.store = store
         self.batch = batch  # 1: one article a transaction, as a failed batch is stored again
@@ -66,6 +76,9 @@ class Pipeline:
         self.policy = policy or StoryPolicy()
         self.stories = StoryIndex(horizon=self.policy.window * 2 + timedelta(days=1))
         self.metrics = metrics
+        # "matched": only an article that matched a rule joins or starts a story, since a
+        # story exists to give an event one alert; the rest count in the words' rarity only.
+        self.story_scope = story_scope
 
     def use_rules(self, matcher: Matcher) -> None:
         """Match with a new rule set (a reload of the rule files) from the next article on."""
@@ -185,25 +198,33 @@ class Pipeline:
         insert_articles(session, records)
         stories = StoryBatch()
         for item, record in zip(fresh, records, strict=True):
-            reading = reading_of(item.article)  # None: assign_story reads the words itself
-            assign_story(session, record, self.policy, self.stories, stories, reading)
+            matches = self._matches(record, item.article)
+            reading = reading_of(item.article)  # None: the words are read here
+            if matches or self.story_scope == "all":
+                assign_story(session, record, self.policy, self.stories, stories, reading)
+            else:
+                count_words(record, self.stories, stories, reading)
             done.result.new += 1
             done.count("articles")
-            self._match(session, record, done, item.article)
+            self._alert(session, record, matches, done)
         for _ in stories.started:
             done.count("stories")
         stories.write(session)
         return done
 
-    def _match(
-        self, session: Session, article: ArticleRecord, done: BatchOutcome, parsed: Article
-    ) -> None:
-        """Match a stored article (or take the matches its parser process made with these
-        rules) and record its alerts; counts and logs are collected, to be published once the
-        transaction holds."""
+    def _matches(self, article: ArticleRecord, parsed: Article) -> list[Match]:
+        """The rules a stored article matches: those its parser process found with these
+        rules, else matched here."""
         matches = matches_of(parsed, self.matcher)
         if matches is None:
             matches = self.matcher.match(match_fields(article.title, article.text, article.source))
+        return matches
+
+    def _alert(
+        self, session: Session, article: ArticleRecord, matches: list[Match], done: BatchOutcome
+    ) -> None:
+        """Record the alerts of a stored article's matches; counts and logs are collected, to
+        be published once the transaction holds."""
         for match in matches:
             done.result.matches += 1
             rule = match.rule.id

@@ -116,7 +116,13 @@ class Service:
         )
         self.poller.use_rules(self.matcher)
         policy = StoryPolicy(window=timedelta(days=settings.story_window_days))
-        self.pipeline = Pipeline(self.store, self.matcher, policy, metrics=self.metrics)
+        self.pipeline = Pipeline(
+            self.store,
+            self.matcher,
+            policy,
+            metrics=self.metrics,
+            story_scope=settings.story_scope,
+        )
         self.rule_watcher = RuleWatcher(settings.rules_dir, self.use_rules)
         self.heap = Heap()
         self._registered = False
