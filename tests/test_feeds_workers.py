@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from monitor.detect.prepared import matches_of, reading_of
+from monitor.detect.prepared import matches_of, reading_of, terms_of
 from monitor.detect.rules import Matcher
 from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
 from monitor.ingest.workers import PARSE_POOL_MIN, ParserPool
@@ -51,12 +51,19 @@ def test_a_worker_parses_a_large_poll_and_a_small_one_stays_in_the_thread():
         parsed = pool.parse(ARGS, timeout=60)
         assert [a.title for a in parsed.articles] == ["Tanker seen off Nampo"]
         assert pool._pool is not None  # a worker process did it
-        # ... and prepared the article's words for the writer, beside it.
-        reading = reading_of(parsed.articles[0])
-        assert reading is not None and "nampo" in reading.counts
+        # ... and prepared the article's words for the writer, beside it: without rules
+        # (so not known to match) its content words, all an article in no story needs.
+        assert reading_of(parsed.articles[0]) is None
+        assert "nampo" in (terms_of(parsed.articles[0]) or [])
     finally:
         pool.close()
     assert pool._pool is None
+    everything = ParserPool(workers=2, read_all=True)  # story_scope: all
+    try:
+        reading = reading_of(everything.parse(ARGS, timeout=60).articles[0])
+        assert reading is not None and "nampo" in reading.counts
+    finally:
+        everything.close()
     assert not ParserPool(workers=1).worth_it(1000)
 
 
@@ -88,7 +95,7 @@ def test_a_worker_that_cannot_load_the_rules_still_parses_and_leaves_matching_to
     pool._rules = ("broken", b"not a pickle")  # as if the rules could not be read back
     try:
         parsed = pool.parse(ARGS, timeout=60)
-        assert reading_of(parsed.articles[0]) is not None  # the rest was prepared
+        assert terms_of(parsed.articles[0]) is not None  # the rest was prepared
         assert parsed.articles[0].prepared.found is None
     finally:
         pool.close()

@@ -22,6 +22,7 @@ from monitor.detect.prepared import (
     prepare,
     prepare_all,
     reading_of,
+    terms_of,
 )
 from monitor.detect.rules import Matcher
 from monitor.ingest import workers
@@ -82,6 +83,9 @@ def test_articles_matched_in_a_parser_process_alert_as_the_writer_would(tmp_path
         prepared = [a.prepared for b in copied for f in b for a in f]
         assert all(p is not None and p.matched_with == service.matcher.token for p in prepared)
         assert any(p.found for p in prepared)  # some alert comes from a prepared match
+        # Read for the event matcher: those that matched a rule; the rest, their words only.
+        assert all((p.reading is not None) == bool(p.found) for p in prepared)
+        assert all(p.terms is not None for p in prepared if not p.found)
 
         # The writer takes those matches: it matches nothing itself.
         def match(fields):
@@ -148,7 +152,7 @@ def test_a_preparation_is_taken_only_while_it_fits_the_words() -> None:
 
 def test_a_prepared_reading_is_what_the_writer_would_read() -> None:
     article = Article(title="Tanker \u2018Yuk Tung\u2019 seized", text=TYPOGRAPHIC, source="s")
-    prepare(article)
+    prepare(article, read_all=True)
     carried = pickle.loads(pickle.dumps(article))
     fresh = read_words(article.title, article.text)
     reading = reading_of(carried)
@@ -156,6 +160,21 @@ def test_a_prepared_reading_is_what_the_writer_would_read() -> None:
     assert list(reading.counts.items()) == list(fresh.counts.items())  # order too: it sums
     assert (reading.vessels, reading.main) == (fresh.vessels, fresh.main) == ({"yuk tung"},) * 2
     assert reading.words.spaced == fresh.words.spaced
+
+
+def test_the_content_words_alone_are_the_words_a_reading_counts() -> None:
+    """An article that matched no rule is prepared with its content words only, which count
+    in the rarity table exactly as its reading's would."""
+    from tests.test_story_corpus import RECORDS
+
+    texts = [("Tanker \u2018Yuk Tung\u2019 seized", TYPOGRAPHIC)]
+    texts += [(r["title"], r["text"]) for r in RECORDS[::7]]
+    for title, text in texts:
+        article = Article(title=title, text=text, source="s")
+        prepare(article)
+        carried = pickle.loads(pickle.dumps(article))
+        assert reading_of(carried) is None
+        assert sorted(terms_of(carried) or []) == sorted(read_words(title, text).counts)
 
 
 def test_typographic_punctuation_cuts_words_as_the_tokenizer_does() -> None:

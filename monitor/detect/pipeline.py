@@ -30,6 +30,7 @@ from monitor.detect.prepared import (
     match_fields,
     matches_of,
     reading_of,
+    terms_of,
 )
 from monitor.detect.rules import Matcher
 from monitor.detect.rules.results import Match
@@ -199,11 +200,11 @@ class Pipeline:
         stories = StoryBatch()
         for item, record in zip(fresh, records, strict=True):
             matches = self._matches(record, item.article)
-            reading = reading_of(item.article)  # None: the words are read here
             if matches or self.story_scope == "all":
+                reading = reading_of(item.article)  # None: the words are read here
                 assign_story(session, record, self.policy, self.stories, stories, reading)
             else:
-                count_words(record, self.stories, stories, reading)
+                count_words(record, self.stories, stories, terms_of(item.article))
             done.result.new += 1
             done.count("articles")
             self._alert(session, record, matches, done)

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from monitor.detect.events.index import StoryEntry
 from monitor.detect.events.join import StoryPolicy, best_story, read_report
-from monitor.detect.events.reading import Reading, read_words
+from monitor.detect.events.reading import Reading, content_terms
 from monitor.detect.events.vectors import add_to_centroid
 from monitor.detect.story_index import StoryIndex
 from monitor.store.articles import set_stories
@@ -128,14 +128,15 @@ def count_words(
     article: StoredArticle,
     index: StoryIndex,
     batch: StoryBatch,
-    reading: Reading | None = None,
+    terms: list[str] | None = None,
 ) -> None:
     """Count an article that starts no story (it matched no rule) in the rarity table all the
-    same: a word's weight is its rarity in all the news taken in, not in what alerted."""
+    same: a word's weight is its rarity in all the news taken in, not in what alerted.
+    ``terms`` are its distinct content words, if read beforehand."""
     batch.index = index
-    if reading is None:
-        reading = read_words(article.title, article.text)
-    index.rarity.add(list(reading.counts), article.fetched)
+    if terms is None:
+        terms = content_terms(article.title, article.text)
+    index.rarity.add(terms, article.fetched)
 
 
 @dataclass(slots=True)

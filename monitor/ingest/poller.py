@@ -66,7 +66,7 @@ class Poller:
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.hosts = HostLimits(settings.http.per_host)
-        self.parsers = ParserPool()
+        self.parsers = ParserPool(read_all=settings.story_scope == "all")
 
     @property
     def parse_workers(self) -> int:

@@ -39,13 +39,17 @@ ParseArgs = tuple[bytes, str, dict[str, str], str, str]  # body, url, headers, f
 RulesBlob = tuple[str, bytes]  # a rule set's token and its pickled rules
 
 _rules: Matcher | None = None  # in a worker process: the rule set it started with
+_read_all = False  # in a worker process: read every article for the event matcher
 
 
-def load_rules(blob: RulesBlob | None) -> None:
+def load_rules(blob: RulesBlob | None, read_all: bool = False) -> None:
     """A worker's start: compile the rule set it was given. Never raises (a worker that
-    cannot start breaks the pool): without rules, the writer matches the articles itself."""
-    global _rules
+    cannot start breaks the pool): without rules, the writer matches the articles itself.
+    ``read_all``: every article joins a story (``story_scope: all``), so every one is read
+    for the event matcher, not only those that match a rule."""
+    global _rules, _read_all
     _rules = None
+    _read_all = read_all
     if blob is None:
         return
     try:
@@ -60,7 +64,7 @@ def parse_and_prepare(parse: Callable[..., ParsedFeed], *args: object) -> Parsed
     """Parse a document and prepare its articles for the writer (matched by the rules this
     process started with, if any); module-level, so that a worker process can run it."""
     parsed = parse(*args)
-    prepare_all(parsed.articles, _rules)
+    prepare_all(parsed.articles, _rules, _read_all)
     return parsed
 
 
@@ -69,10 +73,14 @@ class ParserPool:
     threads for the rest of this pool's life (the poll that met it fails and is retried)."""
 
     def __init__(
-        self, workers: int | None = None, parse: Callable[..., ParsedFeed] = parse_feed
+        self,
+        workers: int | None = None,
+        parse: Callable[..., ParsedFeed] = parse_feed,
+        read_all: bool = False,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1  # 1 parses in the calling thread
         self.parse_one = parse  # module-level, so a worker process can import it
+        self.read_all = read_all  # see load_rules
         self._pool: ProcessPoolExecutor | None = None
         self._rules: RulesBlob | None = None
         self._lock = threading.Lock()
@@ -127,7 +135,7 @@ class ParserPool:
                     self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=load_rules,
-                    initargs=(self._rules,),
+                    initargs=(self._rules, self.read_all),
                 )
             return self._pool
 
