@@ -20,11 +20,14 @@ from sqlmodel import select
 
 from monitor.detect.events.index import StoryEntry, query_keys
 from monitor.detect.pipeline import Pipeline
+from monitor.detect.rules import Matcher
 from monitor.detect.stories import StoryIndex
 from monitor.ingest.parse import parse_feed
 from monitor.models import Article
 from monitor.service.cycle import Service
 from monitor.service.replay import read_articles
+from monitor.store import Store
+from monitor.store.retention import forget_articles
 from monitor.store.tables import (
     AlertRow,
     ArticleFailureRow,
@@ -32,6 +35,7 @@ from monitor.store.tables import (
     CitationRow,
     NotificationRow,
     StoryRow,
+    utcnow,
 )
 from tests.conftest import ROOT, SEED_FILES, ConsoleCapture, make_settings
 from tests.poison import POISON, PoisonMatcher
@@ -283,3 +287,42 @@ def test_a_rollback_gives_back_what_its_articles_pushed_out_of_the_story_window(
     index.commit()
     found = sorted(e.id for e in index.events.candidates(query_keys(vector, [])))
     assert found == ["st-1", "st-3"]
+
+
+def test_a_batch_is_known_by_guid_in_its_feed_by_url_and_by_words_on_each_store(
+    store: Store,
+) -> None:
+    """The dedup lookup is one statement a batch on each store (IN lists on SQLite, arrays on
+    PostgreSQL): the same answers either way, pruned articles included."""
+
+    def item(n: int, feed: str, guid: str, url: str = "") -> Article:
+        return Article(
+            title=f"Report {n}",
+            text=f"Grain prices moved in district {n} on market day.",
+            source="Wire",
+            feed=feed,
+            external_id=guid,
+            url=url,
+            canonical_url=url,
+        )
+
+    pipeline = Pipeline(store, Matcher([]))
+    first = [item(1, "f1", "g1"), item(2, "f1", "g2", "https://a.example/2"), item(3, "f2", "")]
+    assert pipeline.ingest(first).new == 3
+    again = [
+        item(11, "f1", "g1"),  # the same guid in the same feed
+        item(12, "f2", "g2"),  # the same guid in another feed: news
+        item(13, "f3", "x", "https://a.example/2"),  # the same canonical URL, another feed
+        item(3, "f3", "y"),  # the same headline and words
+        item(15, "f3", "z"),  # new
+    ]
+    result = pipeline.ingest(again)
+    assert (result.new, result.duplicates) == (2, 3)
+    with store.session() as session:
+        stored = set(session.exec(select(ArticleRow.feed, ArticleRow.external_id)).all())
+        assert {("f2", "g2"), ("f3", "z")} <= stored
+        # Pruned articles leave their keys behind, and stay known.
+        later = utcnow() + timedelta(seconds=1)
+        assert forget_articles(session, later, later, 100) == 5
+        session.commit()
+    assert pipeline.ingest(first + again).duplicates == 8

@@ -103,6 +103,9 @@ def known_articles(
             guids.setdefault(article.feed, set()).add(article.external_id)
     urls = sorted({a.canonical_url for a in articles if a.canonical_url})
     hashes = sorted({d for d in digests if d})
+    if session.connection().dialect.name == "postgresql":
+        _known_by_arrays(session, known, guids, urls, hashes)
+        return known
     for table in (ArticleRow, ForgottenRow):
         conditions = [
             and_(table.feed == feed, col(table.external_id).in_(chunk))
@@ -123,6 +126,36 @@ def known_articles(
             known.urls.add(canonical)
             known.hashes.add(digest)
     return known
+
+
+def _known_by_arrays(
+    session: Session,
+    known: KnownArticles,
+    guids: dict[str, set[str]],
+    urls: list[str],
+    hashes: list[str],
+) -> None:
+    """:func:`known_articles` on PostgreSQL: one statement of constant text with the keys as
+    arrays, which the server plans once and the driver does not parse anew for each batch (an
+    IN list of a batch's length is new text every time). A guid is looked up by the feeds and
+    guids of the batch together, which may bring back another feed's article of the same guid:
+    its own (feed, guid) pair is recorded, so it marks nothing of the batch as known."""
+    feeds = sorted(guids)
+    ids = sorted({i for found in guids.values() for i in found})
+    where = (
+        "(feed = ANY(%(feeds)s) AND external_id = ANY(%(ids)s)) "
+        "OR canonical_url = ANY(%(urls)s) OR content_hash = ANY(%(hashes)s)"
+    )
+    columns = "feed, external_id, canonical_url, content_hash"
+    rows = session.connection().exec_driver_sql(
+        f"SELECT {columns} FROM {ArticleRow.__tablename__} WHERE {where} "
+        f"UNION ALL SELECT {columns} FROM {ForgottenRow.__tablename__} WHERE {where}",
+        {"feeds": feeds, "ids": ids, "urls": urls, "hashes": hashes},
+    )
+    for feed, external_id, canonical, digest in rows:
+        known.guids.add((feed, external_id))
+        known.urls.add(canonical)
+        known.hashes.add(digest)
 
 
 def _chunks(values: list[str]) -> list[list[str]]:
