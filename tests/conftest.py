@@ -4,7 +4,7 @@ import io
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -69,20 +69,33 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL schema per test, dropped afterwards, so runs never see each
-    other's rows or tables; the test is skipped where MONITOR_TEST_POSTGRES_URL is unset."""
+def pg_urls() -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty PostgreSQL schemas, each dropped after the test, so runs never see
+    each other's rows or tables; the test is skipped where MONITOR_TEST_POSTGRES_URL is unset."""
     if not POSTGRES_URL:
         pytest.skip(POSTGRES_SKIP)
-    schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL)
+    schemas: list[str] = []
+
+    def fresh() -> str:
+        schema = f"t_{uuid.uuid4().hex[:10]}"
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append(schema)
+        sep = "&" if "?" in POSTGRES_URL else "?"
+        return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+    yield fresh
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        for schema in schemas:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_urls: Callable[[], str]) -> str:
+    """A fresh, empty PostgreSQL schema for the test (see :func:`pg_urls`)."""
+    return pg_urls()
 
 
 def make_settings(db_url: str, feeds: list[FeedConfig], **extra) -> Settings:

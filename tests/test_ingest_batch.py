@@ -196,19 +196,30 @@ def snapshot(service: Service) -> dict[str, list]:
         }
 
 
-@pytest.mark.parametrize("scope", ["matched", "all"])
+@pytest.mark.parametrize(
+    ("store_kind", "scope"), [("sqlite", "matched"), ("sqlite", "all"), ("postgresql", "matched")]
+)
 def test_batched_and_one_by_one_store_and_alert_the_same(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, scope: str
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+    store_kind: str,
+    scope: str,
 ) -> None:
+    def url(name: str) -> str:
+        if store_kind == "sqlite":
+            return f"sqlite:///{tmp_path / name}.db"
+        return request.getfixturevalue("pg_urls")()
+
     generated = generated_batches()
     rounds = [fixture_batches() + generated[:2], generated[2:], fixture_batches()]
     caplog.set_level(logging.INFO, logger="monitor.detect.pipeline")
-    batched = replay(f"sqlite:///{tmp_path / 'batched.db'}", 200, rounds, story_scope=scope)
+    batched = replay(url("batched"), 200, rounds, story_scope=scope)
     # Batches that raised would be stored one by one, and compare equal: none may have.
     assert "one by one" not in caplog.text
-    single = replay(f"sqlite:///{tmp_path / 'single.db'}", 1, rounds, story_scope=scope)
+    single = replay(url("single"), 1, rounds, story_scope=scope)
     # A batch small enough to split feeds: stories must join across batch boundaries too.
-    split = replay(f"sqlite:///{tmp_path / 'split.db'}", 7, rounds, story_scope=scope)
+    split = replay(url("split"), 7, rounds, story_scope=scope)
     # Which articles have a story is the scope's: all of them, or just those that alerted.
     with_story = [row for row in single["articles"] if row[-1] is not None]
     assert with_story and (len(with_story) == len(single["articles"])) == (scope == "all")
