@@ -53,6 +53,7 @@ from monitor.store.failures import (
     record_failure,
     store_fault,
 )
+from monitor.store.statistics import Statistics
 from monitor.store.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Pipeline:
         # "matched": only an article that matched a rule joins or starts a story, since a
         # story exists to give an event one alert; the rest count in the words' rarity only.
         self.story_scope = story_scope
+        self.statistics = Statistics(store)
 
     def use_rules(self, matcher: Matcher) -> None:
         """Match with a new rule set (a reload of the rule files) from the next article on."""
@@ -157,6 +159,7 @@ class Pipeline:
             raise
         self.stories.commit()
         self._publish(done)
+        self.statistics.stored_more(done.result.new)
         return done
 
     def _ingest_batch(self, session: Session, items: Sequence[Item]) -> BatchOutcome:
