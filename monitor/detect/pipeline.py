@@ -1,4 +1,8 @@
-"""Articles in, alerts out: store -> stories -> match -> alerts, one transaction per batch.
+"""Articles in, alerts out: store -> match -> stories -> alerts, one transaction per batch.
+
+An article that matches a rule joins or starts a story (every article does with
+``story_scope: all``); the others only count in the words' rarity, which is taken from all the
+news (:func:`monitor.detect.stories.count_words`).
 
 A feed's new articles are stored together: one dedup query for the whole batch, one insert of
 many rows, their stories and alerts, one commit. A crash leaves either all of a batch's
