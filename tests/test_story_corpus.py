@@ -173,6 +173,8 @@ def _alerting_groups(split: str, tmp_path, scope: str) -> list[list[str]]:
     with store.session() as session:
         story_of = dict(session.exec(select(ArticleRow.external_id, ArticleRow.story_id)).all())
     store.close()
+    storied = {record_id for record_id, story in story_of.items() if story is not None}
+    assert storied == (matched if scope == "matched" else set(story_of))
     groups: dict[str, list[str]] = defaultdict(list)
     for record_id in sorted(matched):
         groups[story_of[record_id]].append(record_id)

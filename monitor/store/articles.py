@@ -83,6 +83,13 @@ class KnownArticles:
             or bool(article.canonical_url and article.canonical_url in self.urls)
         )
 
+    def remember(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Add stored or forgotten articles' keys: (feed, guid, canonical URL, content hash)."""
+        for feed, external_id, canonical, digest in rows:
+            self.guids.add((feed, external_id))
+            self.urls.add(canonical)
+            self.hashes.add(digest)
+
     def note(self, article: Article, digest: str) -> None:
         self.hashes.add(digest)
         if article.external_id:
@@ -116,15 +123,13 @@ def known_articles(
         conditions += [col(table.content_hash).in_(chunk) for chunk in _chunks(hashes)]
         if not conditions:
             break
-        rows = session.exec(
-            select(table.feed, table.external_id, table.canonical_url, table.content_hash).where(
-                or_(*conditions)
-            )
-        ).all()
-        for feed, external_id, canonical, digest in rows:
-            known.guids.add((feed, external_id))
-            known.urls.add(canonical)
-            known.hashes.add(digest)
+        known.remember(
+            session.exec(
+                select(
+                    table.feed, table.external_id, table.canonical_url, table.content_hash
+                ).where(or_(*conditions))
+            ).all()
+        )
     return known
 
 
@@ -152,10 +157,7 @@ def _known_by_arrays(
         f"UNION ALL SELECT {columns} FROM {ForgottenRow.__tablename__} WHERE {where}",
         {"feeds": feeds, "ids": ids, "urls": urls, "hashes": hashes},
     )
-    for feed, external_id, canonical, digest in rows:
-        known.guids.add((feed, external_id))
-        known.urls.add(canonical)
-        known.hashes.add(digest)
+    known.remember(rows)
 
 
 def _chunks(values: list[str]) -> list[list[str]]:
