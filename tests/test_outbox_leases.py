@@ -35,6 +35,10 @@ from tests.conftest import RULES, SEED_FILES
 from tests.httpserver import LocalServer, Reply, Request
 
 LEASE = timedelta(minutes=5)
+# A's channels go one after the other, however slow the machine: these tests interleave B's
+# work with A's sends, channel by channel, and would race if a slow send let the next channel
+# start beside it (after the default half-second head start).
+IN_TURN = 3600.0
 
 
 class Endpoints:
@@ -155,7 +159,7 @@ def test_a_row_taken_over_while_it_waited_in_the_batch_is_not_sent(store, endpoi
         "two": WebhookNotifier(two, timeout=5),
     }
     with caplog.at_level(logging.WARNING, logger="monitor.delivery.outbox"):
-        report = deliver(store, channels, sender=Sender("a", metrics=metrics))
+        report = deliver(store, channels, sender=Sender("a", metrics=metrics, head_start=IN_TURN))
 
     assert endpoints.received == {"/one": [keys["one"]], "/two": [keys["two"]]}  # once each
     assert (report.sent, report.lost) == (1, 1)
@@ -182,7 +186,7 @@ def test_the_rows_still_waiting_in_a_long_batch_are_renewed(store, endpoints):
         "three": WebhookNotifier(endpoints.server.url("/three"), timeout=5),
     }
     endpoints.add("/three")
-    report = deliver(store, channels, sender=Sender("a"))
+    report = deliver(store, channels, sender=Sender("a", head_start=IN_TURN))
     assert found_by_b == [[]]
     assert (report.sent, report.lost) == (3, 0)
     assert {path: len(got) for path, got in endpoints.received.items()} == {
