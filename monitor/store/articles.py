@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, bindparam, insert, update
 from sqlmodel import Session, col, func, or_, select
@@ -57,13 +58,38 @@ def insert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
     if not records:
         return
     table = ArticleRow.__table__
-    inserted = session.execute(
-        insert(table).returning(table.c.content_hash, table.c.id),
-        [record.values() for record in records],
-    )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        inserted = connection.exec_driver_sql(
+            _insert_by_arrays(),
+            tuple([getattr(r, name) for r in records] for name in _RECORD_COLUMNS),
+        )
+    else:
+        inserted = session.execute(
+            insert(table).returning(table.c.content_hash, table.c.id),
+            [record.values() for record in records],
+        )
     ids = {digest: article_id for digest, article_id in inserted}
     for record in records:
         record.id = ids[record.content_hash]
+
+
+@cache
+def _insert_by_arrays() -> str:
+    """:func:`insert_articles` on PostgreSQL: the batch as one array a column, so the statement
+    has the same short text and eleven parameters whatever the batch's size. As a row of
+    VALUES a record, a batch of 50 was 550 parameters in a new text each time, which the driver
+    parsed anew in Python (4 ms a batch) and the server planned anew."""
+    from sqlalchemy.dialects import postgresql
+
+    columns = [ArticleRow.__table__.c[name] for name in _RECORD_COLUMNS]
+    arrays = ", ".join(
+        f"%s::{column.type.compile(dialect=postgresql.dialect())}[]" for column in columns
+    )
+    return (
+        f"INSERT INTO {ArticleRow.__tablename__} ({', '.join(_RECORD_COLUMNS)}) "
+        f"SELECT * FROM unnest({arrays}) RETURNING content_hash, id"
+    )
 
 
 @dataclass(slots=True)

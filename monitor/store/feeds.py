@@ -102,26 +102,23 @@ def write_polls(
     feed's lease; the feed's entry is False if another replica took it over meanwhile.
     """
     with store.session() as session:
-        names = [name for name, _location, _change in changes]
-        found = session.exec(select(FeedState).where(col(FeedState.name).in_(names))).all()
-        rows = {state.name: state for state in found}
-        kept = [
-            _write_one(session, rows.get(name), name, location, change, owner)
-            for name, location, change in changes
-        ]
+        kept = write_polls_in(session, changes, owner)
         session.commit()
     return kept
 
 
-def write_poll(
-    store: Store,
-    name: str,
-    location: str,
-    change: Callable[[FeedState], None],
-    owner: str | None = None,
-) -> bool:
-    """One feed's poll, as :func:`write_polls` writes many."""
-    return write_polls(store, [(name, location, change)], owner)[0]
+def write_polls_in(
+    session: Session, changes: Sequence[PollChange], owner: str | None = None
+) -> list[bool]:
+    """:func:`write_polls` in the caller's transaction, which the caller commits: a poll is
+    recorded in the transaction that stores its articles, so the two are never apart."""
+    names = [name for name, _location, _change in changes]
+    found = session.exec(select(FeedState).where(col(FeedState.name).in_(names))).all()
+    rows = {state.name: state for state in found}
+    return [
+        _write_one(session, rows.get(name), name, location, change, owner)
+        for name, location, change in changes
+    ]
 
 
 def _write_one(
@@ -152,10 +149,13 @@ def _write_one(
         if getattr(state, column) != before[column]
     }
     values.setdefault("lease_owner", "")  # never empty: the fenced row is written
-    fence = [FeedState.id == state.id]
+    # The table, not the class: the ORM's update would also look for loaded copies of the row
+    # to change in the session (there are none: it was expunged), at several times the cost.
+    table = FeedState.__table__
+    fence = [table.c.id == state.id]
     if owner is not None:
-        fence.append(FeedState.lease_owner == owner)
-    return session.execute(update(FeedState).where(*fence).values(**values)).rowcount == 1
+        fence.append(table.c.lease_owner == owner)
+    return session.execute(update(table).where(*fence).values(**values)).rowcount == 1
 
 
 def defer_poll(store: Store, name: str, error: str, now: datetime, next_poll: datetime) -> None:
