@@ -381,3 +381,37 @@ def test_one_feeds_broken_record_does_not_lose_the_others_in_its_batch(
     assert second["daily-ledger"].consecutive_failures == 0
     assert second["global-wire"].consecutive_failures == 2
     assert {s.lease_owner for s in second.values()} == {""}
+
+
+def test_a_poll_taken_over_while_its_articles_were_stored_keeps_the_articles_not_the_record(
+    db_url, caplog
+):
+    """The poll's record is written in the transaction that stores its articles, fenced by
+    the lease like any record: if another replica took the feed over meanwhile, the articles
+    stay (they are deduplicated anyway) and this replica's record is dropped, said and counted."""
+    store = Store(db_url)
+
+    def stolen(_request: Request) -> Reply:
+        with store.session() as session:  # B takes the feed over while A downloads it
+            session.execute(
+                update(FeedState).values(
+                    lease_owner="replica-b", lease_until=utcnow() + timedelta(seconds=60)
+                )
+            )
+            session.commit()
+        return Reply(200, rss([("g1", "First"), ("g2", "Second")]))
+
+    with LocalServer() as server:
+        server.handlers["/feed"] = stolen
+        settings = make_settings(db_url, [FeedConfig(name="wire", url=server.url("/feed"))])
+        service = ConsoleCapture(settings).service()
+        report = service.cycle(force=True)
+    assert report.ingest.new == 2
+    with service.store.session() as session:
+        state = session.exec(select(FeedState)).one()
+        assert len(session.exec(select(ArticleRow)).all()) == 2
+    assert state.lease_owner == "replica-b" and state.last_polled is None
+    assert service.metrics.leases_lost.labels("feed")._value.get() == 1
+    assert "another replica took the feed over" in caplog.text
+    service.close()
+    store.close()

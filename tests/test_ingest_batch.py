@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, update
 from sqlmodel import select
 
 from monitor.detect.events.index import StoryEntry, query_keys
@@ -24,20 +25,22 @@ from monitor.detect.rules import Matcher
 from monitor.detect.stories import StoryIndex
 from monitor.ingest.parse import parse_feed
 from monitor.models import Article
-from monitor.service.cycle import Service
+from monitor.service.cycle import Service, compile_rules
 from monitor.service.replay import read_articles
 from monitor.store import Store
+from monitor.store.feeds import ensure_feed_rows
 from monitor.store.retention import forget_articles
 from monitor.store.tables import (
     AlertRow,
     ArticleFailureRow,
     ArticleRow,
     CitationRow,
+    FeedState,
     NotificationRow,
     StoryRow,
     utcnow,
 )
-from tests.conftest import ROOT, SEED_FILES, ConsoleCapture, make_settings
+from tests.conftest import ROOT, RULES, SEED_FILES, ConsoleCapture, make_settings
 from tests.poison import POISON, PoisonMatcher
 
 FEED_FILES = sorted((ROOT / "seeds" / "feeds").iterdir()) + sorted(
@@ -337,3 +340,79 @@ def test_a_batch_is_known_by_guid_in_its_feed_by_url_and_by_words_on_each_store(
         assert forget_articles(session, later, later, 100) == 5
         session.commit()
     assert pipeline.ingest(first + again).duplicates == 8
+
+
+# -- the caller's work in the batch's transaction (a poll's record) ------------------------
+
+
+def _finish_marking(store: Store, seen: list[tuple[int, int]]) -> Callable:
+    """A ``finish`` that writes what it was told into the feed's row, as a poll's record
+    does, and notes how many articles it saw from inside the transaction."""
+    ensure_feed_rows(store, [("wire", "https://wire.example/feed")])
+
+    def finish(session, new: int) -> bool:
+        seen.append((new, session.exec(select(func.count()).select_from(ArticleRow)).one()))
+        session.execute(update(FeedState).where(FeedState.name == "wire").values(items_seen=new))
+        return True
+
+    return finish
+
+
+def _items_seen(store: Store) -> int:
+    with store.session() as session:
+        return session.exec(select(FeedState.items_seen)).one()
+
+
+def test_finish_runs_in_the_transaction_that_stores_the_batch(db_url: str) -> None:
+    store = Store(db_url)
+    seen: list[tuple[int, int]] = []
+    pipeline = Pipeline(store, compile_rules(RULES))
+    result = pipeline.ingest(generated_batches(feeds=1, items=12)[0], _finish_marking(store, seen))
+    assert result.finished is True and result.new == 12
+    assert seen == [(12, 12)]  # it saw the batch's articles, not yet committed
+    assert _items_seen(store) == 12
+    store.close()
+
+
+def test_a_batch_that_rolls_back_takes_the_finish_with_it(db_url: str) -> None:
+    """The poisoned article rolls its batch back before ``finish`` runs; the others are stored
+    one by one, and ``finished`` is None: the caller records the poll itself."""
+    store = Store(db_url)
+    seen: list[tuple[int, int]] = []
+    batch = generated_batches(feeds=1, items=12)[0]
+    batch[5].text += f" {POISON}"
+    result = Pipeline(store, PoisonMatcher()).ingest(batch, _finish_marking(store, seen))
+    assert (result.new, result.failed, result.finished, seen) == (11, 1, None, [])
+    assert _items_seen(store) == 0
+    store.close()
+
+
+def test_a_finish_that_raises_loses_no_article_and_leaves_no_half_write(db_url: str) -> None:
+    """It rolls its batch back, half-written row included; the articles are stored again one
+    by one without it, and the caller, told it did not run, does that work alone."""
+    store = Store(db_url)
+    marking = _finish_marking(store, [])
+
+    def finish(session, new: int) -> bool:
+        marking(session, new)
+        raise RuntimeError("learning this feed's rhythm failed")
+
+    result = Pipeline(store, compile_rules(RULES)).ingest(
+        generated_batches(feeds=1, items=12)[0], finish
+    )
+    assert (result.new, result.failed, result.finished) == (12, 0, None)
+    assert _items_seen(store) == 0
+    with store.session() as session:
+        assert session.exec(select(func.count()).select_from(ArticleRow)).one() == 12
+    store.close()
+
+
+def test_articles_that_take_several_transactions_leave_the_finish_to_the_caller(
+    db_url: str,
+) -> None:
+    store = Store(db_url)
+    seen: list[tuple[int, int]] = []
+    pipeline = Pipeline(store, compile_rules(RULES), batch=5)
+    result = pipeline.ingest(generated_batches(feeds=1, items=12)[0], _finish_marking(store, seen))
+    assert (result.new, result.finished, seen) == (12, None, [])
+    store.close()

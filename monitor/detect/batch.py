@@ -7,9 +7,17 @@ have counted or logged anything twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.models import Article
+
+if TYPE_CHECKING:
+    from monitor.service.metrics import Metrics
+
+# The pipeline's lines: operators filter "article matched rule" by this name.
+log = logging.getLogger("monitor.detect.pipeline")
 
 
 @dataclass(slots=True)
@@ -21,6 +29,9 @@ class IngestResult:
     failed: int = 0  # articles that raised this time; retried at the next poll
     quarantined: int = 0  # articles skipped: they failed too often (see store.failures)
     errors: list[str] = field(default_factory=list)  # why, one line per failed article
+    # What the ingest's ``finish`` returned in the articles' transaction; None: it did not run
+    # there. One ingest's alone: merging leaves it out.
+    finished: bool | None = None
 
     def merge(self, other: IngestResult) -> None:
         self.new += other.new
@@ -67,3 +78,23 @@ class BatchOutcome:
 
     def count(self, metric: str, rule: str | None = None) -> None:
         self.counts.append((metric, rule))
+
+    def publish(self, metrics: Metrics | None) -> None:
+        """Count and log what the committed transaction did."""
+        if metrics is not None:
+            for name, rule in self.counts:
+                counter = getattr(metrics, name)
+                (counter.labels(rule) if rule else counter).inc()
+        for line in self.logs:
+            log.info(
+                "article %s matched rule %s (story %s)",
+                line.article,
+                line.rule,
+                line.story,
+                extra={
+                    "article": line.article,
+                    "rule": line.rule,
+                    "story": line.story,
+                    "alert": line.alert,
+                },
+            )

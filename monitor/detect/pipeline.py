@@ -20,7 +20,7 @@ connection, a lock timeout) fails the whole batch, because no article is to blam
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Literal
 
@@ -63,6 +63,8 @@ from monitor.store.tables import utcnow
 log = logging.getLogger(__name__)
 BATCH = 200  # articles a transaction at most: a feed's worth, and a bounded rollback
 StoryScope = Literal["matched", "all"]  # which articles are grouped into stories
+# Work of the caller's done in the batch's transaction: (session, articles stored) -> its answer.
+Finish = Callable[[Session, int], bool]
 __all__ = ["BATCH", "IngestResult", "Pipeline", "StoryScope", "content_hash"]
 
 
@@ -91,9 +93,12 @@ class Pipeline:
         """Match with a new rule set (a reload of the rule files) from the next article on."""
         self.matcher = matcher
 
-    def ingest(self, articles: Iterable[Article]) -> IngestResult:
+    def ingest(self, articles: Iterable[Article], finish: Finish | None = None) -> IngestResult:
         """Store each article with its story and alerts; see the module's docstring for what
-        happens when one raises."""
+        happens when one raises. ``finish`` (the poll's record) runs in the transaction that
+        stores the articles, if one transaction stores them all; ``result.finished`` is what it
+        returned, or None if it did not run there (the caller then does that work alone). If
+        it raises, the batch is stored again one article a transaction, without it."""
         result = IngestResult()
         batch = [(article, digest_of(article)) for article in articles]
         if not batch:
@@ -113,10 +118,11 @@ class Pipeline:
             if self.batch <= 1:
                 result.merge(self._one_by_one(session, todo))
                 return result
+            whole = finish if len(todo) <= self.batch else None
             for start in range(0, len(todo), self.batch):
                 chunk = todo[start : start + self.batch]
                 try:
-                    done = self._transaction(session, chunk)
+                    done = self._transaction(session, chunk, whole)
                 except Exception as exc:
                     if store_fault(exc):
                         raise
@@ -130,6 +136,7 @@ class Pipeline:
                     result.merge(self._one_by_one(session, chunk))
                     continue
                 result.merge(done.result)
+                result.finished = done.result.finished
         return result
 
     def _one_by_one(self, session: Session, items: Sequence[Item]) -> IngestResult:
@@ -146,7 +153,9 @@ class Pipeline:
             result.merge(done.result)
         return result
 
-    def _transaction(self, session: Session, items: Sequence[Item]) -> BatchOutcome:
+    def _transaction(
+        self, session: Session, items: Sequence[Item], finish: Finish | None = None
+    ) -> BatchOutcome:
         """Store ``items`` in one transaction, or nothing: the story index and the counts
         follow only a commit, and any error rolls both back before it is raised."""
         try:
@@ -156,13 +165,15 @@ class Pipeline:
             serialized(session)
             self.stories.sync(session)
             done = self._ingest_batch(session, items)
+            if finish is not None:
+                done.result.finished = finish(session, done.result.new)
             session.commit()
         except Exception:
             session.rollback()
             self.stories.rollback()
             raise
         self.stories.commit()
-        self._publish(done)
+        done.publish(self.metrics)
         self.statistics.stored_more(done.result.new)
         return done
 
@@ -273,23 +284,3 @@ class Pipeline:
             quarantined=1 if failure.quarantined else 0,
             errors=[f"{label}: {error}"],
         )
-
-    def _publish(self, done: BatchOutcome) -> None:
-        """Count and log what a committed transaction did."""
-        if self.metrics is not None:
-            for name, rule in done.counts:
-                counter = getattr(self.metrics, name)
-                (counter.labels(rule) if rule else counter).inc()
-        for line in done.logs:
-            log.info(
-                "article %s matched rule %s (story %s)",
-                line.article,
-                line.rule,
-                line.story,
-                extra={
-                    "article": line.article,
-                    "rule": line.rule,
-                    "story": line.story,
-                    "alert": line.alert,
-                },
-            )

@@ -24,6 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 import httpx
+from sqlmodel import Session
 
 from monitor.config import FeedConfig, Settings
 from monitor.detect.rules import Matcher
@@ -33,7 +34,7 @@ from monitor.ingest.fulltext import fill_full_texts, summary_only
 from monitor.ingest.hosts import HostLimits
 from monitor.ingest.outcome import PollOutcome, log_extra
 from monitor.ingest.parse import FeedParseError, ParsedFeed
-from monitor.ingest.record import defer_poll, record_polls
+from monitor.ingest.record import count_polls, defer_poll, record_polls, record_polls_in
 from monitor.ingest.registry import all_feeds
 from monitor.ingest.workers import ParserPool
 from monitor.models import Article
@@ -245,6 +246,20 @@ class Poller:
             metrics=self.metrics,
             owner=owner,
         )
+
+    def record_in(
+        self, session: Session, outcome: PollOutcome, new_items: int, owner: str | None = None
+    ) -> bool:
+        """:meth:`record` in the caller's transaction, which stores the poll's articles; the
+        caller calls :meth:`counted` once that commits."""
+        polls = [(outcome, new_items)]
+        return record_polls_in(
+            session, self.settings, polls, now=self.clock(), rng=self.rng, owner=owner
+        )[0]
+
+    def counted(self, outcome: PollOutcome, kept: bool) -> None:
+        """Count a poll that :meth:`record_in` recorded, now that it is committed."""
+        count_polls([(outcome, 0)], [kept], self.clock(), self.metrics)
 
     def defer(self, feed: FeedConfig, error: str) -> None:
         """Count a failure and push the next poll out, when recording a poll raised."""

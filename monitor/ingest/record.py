@@ -8,6 +8,8 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from sqlmodel import Session
+
 from monitor.config import FeedConfig, Settings
 from monitor.ingest import schedule
 from monitor.ingest.outcome import PollOutcome, log_extra
@@ -39,7 +41,32 @@ def record_polls(
     meanwhile, that poll's record is abandoned (False in its place): the other replica's poll
     is the one that counts, and its articles are deduplicated anyway.
     """
+    changes = _changes(settings, polls, now, rng)
+    kept = feed_store.write_polls(store, changes, owner)
+    count_polls(polls, kept, now, metrics)
+    return kept
 
+
+def record_polls_in(
+    session: Session,
+    settings: Settings,
+    polls: Sequence[tuple[PollOutcome, int]],
+    *,
+    now: datetime,
+    rng: random.Random,
+    owner: str | None = None,
+) -> list[bool]:
+    """:func:`record_polls` in the caller's transaction (the one that stores the poll's
+    articles); nothing is counted until the caller's commit holds (:func:`count_polls`)."""
+    return feed_store.write_polls_in(session, _changes(settings, polls, now, rng), owner)
+
+
+def _changes(
+    settings: Settings,
+    polls: Sequence[tuple[PollOutcome, int]],
+    now: datetime,
+    rng: random.Random,
+) -> list[feed_store.PollChange]:
     def learn(outcome: PollOutcome, new_items: int) -> Callable[[FeedState], None]:
         def change(state: FeedState) -> None:
             state.last_polled = now
@@ -51,27 +78,18 @@ def record_polls(
 
         return change
 
-    changes = [(o.feed.name, o.feed.location, learn(o, new)) for o, new in polls]
-    kept = feed_store.write_polls(store, changes, owner)
+    return [(o.feed.name, o.feed.location, learn(o, new)) for o, new in polls]
+
+
+def count_polls(
+    polls: Sequence[tuple[PollOutcome, int]],
+    kept: Sequence[bool],
+    now: datetime,
+    metrics: Metrics | None,
+) -> None:
+    """Count recorded polls in the metrics, and warn of those another replica took over."""
     for (outcome, _new), written in zip(polls, kept, strict=True):
         _count(outcome, written, now, metrics)
-    return kept
-
-
-def record_poll(
-    store: Store,
-    settings: Settings,
-    outcome: PollOutcome,
-    new_items: int,
-    *,
-    now: datetime,
-    rng: random.Random,
-    metrics: Metrics | None = None,
-    owner: str | None = None,
-) -> bool:
-    """One feed's poll, as :func:`record_polls` records many."""
-    polls = [(outcome, new_items)]
-    return record_polls(store, settings, polls, now=now, rng=rng, metrics=metrics, owner=owner)[0]
 
 
 def _count(outcome: PollOutcome, kept: bool, now: datetime, metrics: Metrics | None) -> None:

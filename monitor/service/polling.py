@@ -1,10 +1,11 @@
 """The cycle's poll stage: claim the due feeds, poll them, store each feed's articles.
 
-Each feed's articles are stored as its poll arrives; the polls are then recorded on the feeds'
-rows in batches (:class:`_Records`). Whatever one feed raises stays that feed's: a batch that
-raises is recorded again one feed at a time, a feed whose record still raises is logged, counted
-and has its next poll pushed out, and the other feeds go on. Feeds claimed but not reached (a
-stop, a fault in the poller) are given back at the end.
+Each feed's articles are stored as its poll arrives, and the poll is recorded on the feed's row
+in the same transaction; polls that stored nothing are recorded in batches (:class:`_Records`).
+Whatever one feed raises stays that feed's: a batch of records that raises is recorded again
+one feed at a time, a feed whose record still raises is logged, counted and has its next poll
+pushed out, and the other feeds go on. Feeds claimed but not reached (a stop, a fault in the
+poller) are given back at the end.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from sqlmodel import Session
 
 from monitor.detect.pipeline import IngestResult
 from monitor.ingest.outcome import PollOutcome
@@ -66,7 +69,7 @@ def poll_due_feeds(service: Service, report: CycleReport, force: bool) -> None:
                 result = _store_articles(service, outcome)
                 report.ingest.merge(result)
                 report.failed_feeds += bool(outcome.error)
-                records.add(outcome, result.new)
+                records.add(outcome, result.new, result.finished)
             records.flush()
     finally:
         if records.pending:  # the poll stopped on an error: keep what was polled
@@ -80,7 +83,9 @@ class _Records:
     """Polls waiting to be recorded, written together: one transaction for up to
     :data:`RECORD_BATCH` feeds, or whatever a second has brought, rather than one a feed (the
     warm pass of a thousand unchanged feeds is mostly these writes). Only polls that stored
-    nothing wait; a feed's lease is kept alive until its poll is recorded.
+    nothing wait: one that stored articles was recorded with them, or, when its articles took
+    more than one transaction, is recorded at once; a feed's lease is kept alive until its poll
+    is recorded.
     """
 
     service: Service
@@ -89,7 +94,14 @@ class _Records:
     pending: list[tuple[PollOutcome, int]] = field(default_factory=list)
     since: float = 0.0
 
-    def add(self, outcome: PollOutcome, new_items: int) -> None:
+    def add(self, outcome: PollOutcome, new_items: int, recorded: bool | None = None) -> None:
+        """Record a poll, or let it wait; ``recorded``: it was written already, in the
+        transaction that stored its articles (False if another replica had taken it over)."""
+        if recorded is not None:
+            self.service.poller.counted(outcome, recorded)
+            self.keeper.finished(outcome.feed.name)
+            self.unrecorded.discard(outcome.feed.name)
+            return
         if not self.pending:
             self.since = time.monotonic()
         self.pending.append((outcome, new_items))
@@ -153,10 +165,15 @@ def _share(service: Service, due: int) -> int | None:
 
 
 def _store_articles(service: Service, outcome: PollOutcome) -> IngestResult:
-    """Ingest one feed's articles; a store failure becomes that feed's error, not the
+    """Ingest one feed's articles, and record its poll in the same transaction when one
+    stores them all (``result.finished``); a store failure becomes that feed's error, not the
     cycle's, and an article that failed alone is noted as the feed's problem."""
+
+    def record(session: Session, new_items: int) -> bool:
+        return service.poller.record_in(session, outcome, new_items, owner=service.replica)
+
     try:
-        result = service.pipeline.ingest(outcome.articles)
+        result = service.pipeline.ingest(outcome.articles, finish=record)
     except Exception as exc:
         log.exception(
             "feed %s: storing its articles failed",
