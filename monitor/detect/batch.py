@@ -8,6 +8,7 @@ have counted or logged anything twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,23 @@ class Item:
     article: Article
     digest: str  # the hash of its words (content_hash)
     key: str  # see store.failures.failure_key
-    failed_before: bool  # failed at an earlier poll, not (yet) quarantined
+    failed_before: bool = False  # failed at an earlier poll, not (yet) quarantined
+
+
+def still_to_store(
+    items: Sequence[Item], failed: dict[tuple[str, str], bool], result: IngestResult
+) -> list[Item]:
+    """The items not quarantined, given ``failed`` ((feed, key) -> quarantined, for those that
+    failed before), each marked if it failed before; the quarantined are counted."""
+    kept = []
+    for item in items:
+        quarantined = failed.get((item.article.feed, item.key))
+        if quarantined:
+            result.quarantined += 1
+        else:
+            item.failed_before = quarantined is not None
+            kept.append(item)
+    return kept
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ from typing import Literal
 from sqlmodel import Session
 
 from monitor.alerting.alerts import record_match
-from monitor.detect.batch import BatchOutcome, IngestResult, Item, MatchLog
+from monitor.detect.batch import BatchOutcome, IngestResult, Item, MatchLog, still_to_store
 from monitor.detect.prepared import (
     content_hash,
     digest_of,
@@ -100,21 +100,13 @@ class Pipeline:
         returned, or None if it did not run there (the caller then does that work alone). If
         it raises, the batch is stored again one article a transaction, without it."""
         result = IngestResult()
-        batch = [(article, digest_of(article)) for article in articles]
-        if not batch:
+        todo = []
+        for article in articles:
+            digest = digest_of(article)
+            todo.append(Item(article, digest, failure_key(article, digest)))
+        if not todo:
             return result
-        keys = [failure_key(article, digest) for article, digest in batch]
         with self.store.session() as session:
-            failed_before = known_failures(
-                session, [(a.feed, key) for (a, _), key in zip(batch, keys, strict=True)]
-            )
-            session.rollback()  # end the read: each batch takes the lock afresh
-            todo: list[Item] = []
-            for (article, digest), key in zip(batch, keys, strict=True):
-                if failed_before.get((article.feed, key)):
-                    result.quarantined += 1
-                else:
-                    todo.append(Item(article, digest, key, (article.feed, key) in failed_before))
             if self.batch <= 1:
                 result.merge(self._one_by_one(session, todo))
                 return result
@@ -184,6 +176,10 @@ class Pipeline:
         batch), one statement inserts the rest; then each gets its story and its matches.
         """
         done = BatchOutcome()
+        # Read under the lock, in the batch's transaction: a separate read before it cost a
+        # transaction of its own a batch.
+        failed = known_failures(session, [(i.article.feed, i.key) for i in items])
+        items = still_to_store(items, failed, done.result)
         known = known_articles(session, [i.article for i in items], [i.digest for i in items])
         fresh = []
         for item in items:
