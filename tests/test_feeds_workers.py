@@ -14,7 +14,7 @@ import pytest
 from monitor.detect.prepared import matches_of, reading_of, terms_of
 from monitor.detect.rules import Matcher
 from monitor.ingest.parse import FeedParseError, ParsedFeed, parse_feed
-from monitor.ingest.workers import PARSE_POOL_MIN, ParserPool
+from monitor.ingest.workers import PARSE_POOL_MIN, PARSER_NICENESS, ParserPool
 from monitor.service.cycle import compile_rules
 from tests.conftest import RULES
 
@@ -42,6 +42,22 @@ def parse_then_hang(body, url, headers, feed, source) -> ParsedFeed:
     if multiprocessing.parent_process() is not None:  # in a worker
         HANG.wait()
     return parse_feed(body, url, headers, feed, source)
+
+
+def parse_and_tell_niceness(body, url, headers, feed, source) -> ParsedFeed:
+    parsed = parse_feed(body, url, headers, feed, source)
+    parsed.articles[0].title = str(os.nice(0))
+    return parsed
+
+
+def test_parser_processes_give_way_to_the_writer():
+    """The workers run at a lower priority than the process that writes (higher nice)."""
+    pool = ParserPool(workers=2, parse=parse_and_tell_niceness)
+    try:
+        parsed = pool.parse(ARGS, timeout=60)
+    finally:
+        pool.close()
+    assert int(parsed.articles[0].title) == min(19, os.nice(0) + PARSER_NICENESS)
 
 
 def test_a_worker_parses_a_large_poll_and_a_small_one_stays_in_the_thread():
