@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/console.py
 
 # The container image, built without a Docker engine (buildah + a debootstrap base; needs root).
