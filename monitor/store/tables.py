@@ -51,7 +51,7 @@ class ArticleRow(SQLModel, table=True):
     # The dedup lookup is by (feed, guid): an index on feed alone made it scan a whole feed.
     __table_args__ = (Index("ix_articles_feed_external_id", "feed", "external_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    external_id: str = Field(default="", index=True)
+    external_id: str = ""  # looked up within its feed: ix_articles_feed_external_id
     feed: str = Field(default="")
     url: str = ""
     canonical_url: str = Field(default="", index=True)
