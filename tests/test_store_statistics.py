@@ -1,4 +1,4 @@
-"""The writer gathers PostgreSQL's table statistics as a store fills from empty."""
+"""The writer gathers PostgreSQL's table statistics as a store fills, each time it doubles."""
 
 from __future__ import annotations
 
@@ -49,6 +49,30 @@ def test_statistics_are_gathered_each_time_the_stored_articles_double(pg_url):
         assert pipeline.statistics.refreshed == 1 and rows_seen(store) == 5
         pipeline.ingest(items(9, 1))
         assert pipeline.statistics.refreshed == 2 and rows_seen(store) == 10
+    finally:
+        store.close()
+
+
+def test_a_store_whose_statistics_count_its_articles_waits_until_the_table_doubles(pg_url):
+    """A process that starts on a large store, whose statistics autovacuum keeps, does not
+    sample a million rows because it stored its first thousand."""
+    store = Store(pg_url)
+    try:
+        Pipeline(store, Matcher([])).ingest(items(0, 12))
+        with store.session() as session:
+            session.execute(text("ANALYZE articles"))
+            session.commit()
+        assert rows_seen(store) == 12
+        pipeline = Pipeline(store, Matcher([]))  # a new process: it stored nothing yet
+        pipeline.statistics = Statistics(store, first_at=4)
+        pipeline.ingest(items(12, 8))  # 20: past its first mark, but the table has not doubled
+        assert pipeline.statistics.refreshed == 0 and rows_seen(store) == 12
+        pipeline.ingest(items(20, 4))  # 24: twice what the statistics counted
+        assert pipeline.statistics.refreshed == 1 and rows_seen(store) == 24
+        pipeline.ingest(items(24, 23))  # 47: short of twice 24
+        assert pipeline.statistics.refreshed == 1
+        pipeline.ingest(items(47, 1))  # 48
+        assert pipeline.statistics.refreshed == 2 and rows_seen(store) == 48
     finally:
         store.close()
 
