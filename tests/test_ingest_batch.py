@@ -28,6 +28,7 @@ from monitor.models import Article
 from monitor.service.cycle import Service, compile_rules
 from monitor.service.replay import read_articles
 from monitor.store import Store
+from monitor.store.articles import ArticleRecord, insert_articles
 from monitor.store.feeds import ensure_feed_rows
 from monitor.store.retention import forget_articles
 from monitor.store.tables import (
@@ -416,3 +417,41 @@ def test_articles_that_take_several_transactions_leave_the_finish_to_the_caller(
     result = pipeline.ingest(generated_batches(feeds=1, items=12)[0], _finish_marking(store, seen))
     assert (result.new, result.finished, seen) == (12, None, [])
     store.close()
+
+
+def test_a_batch_insert_stores_every_field_as_given_on_each_store(store: Store) -> None:
+    """PostgreSQL takes a batch as JSON rows (json_to_recordset): quotes, backslashes, line
+    breaks, non-Latin text, a missing date and microseconds must come back as they went in."""
+    when = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    odd = 'He said "no" \\ then\nleft; 北朝鮮 — «tanker» \t {"json": [1]}'
+    records = [
+        ArticleRecord(
+            external_id=f"g{n}",
+            feed="wire",
+            url=f"https://wire.example/{n}?a=1&b='2'",
+            canonical_url=f"https://wire.example/{n}",
+            content_hash=f"{n:064x}",
+            source="Wire",
+            title=f"{odd} {n}",
+            text=odd * (n + 1),
+            published=None if n == 1 else when + timedelta(days=n),
+            fetched=when,
+            dated=when + timedelta(days=n),
+        )
+        for n in range(3)
+    ]
+    with store.session() as session:
+        insert_articles(session, records)
+        session.commit()
+    with store.session() as session:
+        rows = {r.id: r for r in session.exec(select(ArticleRow)).all()}
+    assert sorted(rows) == sorted(r.id for r in records)
+    for record in records:
+        row = rows[record.id]
+        for name in ("external_id", "url", "canonical_url", "content_hash", "title", "text"):
+            assert getattr(row, name) == getattr(record, name), name
+        for name in ("published", "fetched", "dated"):
+            stored, given = getattr(row, name), getattr(record, name)
+            if stored is not None and stored.tzinfo is None:  # SQLite keeps no zone: UTC
+                stored = stored.replace(tzinfo=UTC)
+            assert stored == given, name

@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, insert, update
 from sqlmodel import Session, col, func, or_, select
 
 from monitor.models import Article
+from monitor.store.jsoncodec import rows_json
 from monitor.store.tables import ArticleRow, ForgottenRow
 
 IN_CHUNK = 300  # values in one IN list, well under any driver's limit on parameters
@@ -61,8 +62,7 @@ def insert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         inserted = connection.exec_driver_sql(
-            _insert_by_arrays(),
-            tuple([getattr(r, name) for r in records] for name in _RECORD_COLUMNS),
+            _insert_from_json(), (rows_json([r.values() for r in records]),)
         )
     else:
         inserted = session.execute(
@@ -75,20 +75,25 @@ def insert_articles(session: Session, records: Sequence[ArticleRecord]) -> None:
 
 
 @cache
-def _insert_by_arrays() -> str:
-    """:func:`insert_articles` on PostgreSQL: the batch as one array a column, so the statement
-    has the same short text and eleven parameters whatever the batch's size. As a row of
-    VALUES a record, a batch of 50 was 550 parameters in a new text each time, which the driver
-    parsed anew in Python (4 ms a batch) and the server planned anew."""
+def _insert_from_json() -> str:
+    """:func:`insert_articles` on PostgreSQL: the batch as one JSON array of rows, which the
+    server reads with ``json_to_recordset``. The statement is then short constant text with one
+    parameter, and the rows are written by orjson in C. As rows of VALUES, a batch of 50 was
+    550 parameters in a new text each time, which psycopg parsed anew in Python (it caches no
+    statement of over 50 parameters) and the server planned anew; as an array a column, psycopg
+    still wrote each array element by element in Python. The writer alone, 15,000 items: CPU
+    0.32 ms an item as VALUES, 0.28 as arrays, 0.26 as JSON."""
     from sqlalchemy.dialects import postgresql
 
-    columns = [ArticleRow.__table__.c[name] for name in _RECORD_COLUMNS]
-    arrays = ", ".join(
-        f"%s::{column.type.compile(dialect=postgresql.dialect())}[]" for column in columns
+    names = ", ".join(_RECORD_COLUMNS)
+    types = ", ".join(
+        f"{name} {ArticleRow.__table__.c[name].type.compile(dialect=postgresql.dialect())}"
+        for name in _RECORD_COLUMNS
     )
     return (
-        f"INSERT INTO {ArticleRow.__tablename__} ({', '.join(_RECORD_COLUMNS)}) "
-        f"SELECT * FROM unnest({arrays}) RETURNING content_hash, id"
+        f"INSERT INTO {ArticleRow.__tablename__} ({names}) "
+        f"SELECT {names} FROM json_to_recordset(%s::json) AS r({types}) "
+        "RETURNING content_hash, id"
     )
 
 

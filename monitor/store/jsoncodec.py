@@ -19,3 +19,9 @@ loads = orjson.loads
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    """Rows for PostgreSQL's ``json_to_recordset``: a datetime without a zone is UTC, as the
+    store's datetimes are (:func:`monitor.store.tables.utcnow`)."""
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()
