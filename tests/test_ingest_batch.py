@@ -9,6 +9,7 @@ batches, and duplicates within one batch by guid, by canonical URL and by words.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -455,3 +456,30 @@ def test_a_batch_insert_stores_every_field_as_given_on_each_store(store: Store) 
             if stored is not None and stored.tzinfo is None:  # SQLite keeps no zone: UTC
                 stored = stored.replace(tzinfo=UTC)
             assert stored == given, name
+
+
+def test_a_json_feed_entry_with_nul_characters_is_stored_on_each_store(store: Store) -> None:
+    """JSON may carry "\\u0000", which PostgreSQL's text cannot hold: such an entry used to
+    fail there for good (and be quarantined). The readers drop NUL, whatever markup held it."""
+    item = {
+        "id": "n1",
+        "url": "https://wire.example/n1",
+        "title": "Tanker\u0000 seen",
+        "content_text": "A ship-to-ship\u0000 transfer of oil to a North Korean vessel.",
+        "date_published": "2026-03-01T09:30:00Z",
+    }
+    html = dict(item, id="n2", url="https://wire.example/n2", content_text=None)
+    html["content_html"] = "<p>Coal\u0000 was shipped to a port in China.</p>"
+    body = json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "Wire", "items": [item, html]}
+    ).encode()
+    parsed = parse_feed(body, "https://wire.example/feed.json", {}, "wire")
+    assert all("\x00" not in a.title + a.text for a in parsed.articles)
+    result = Pipeline(store, compile_rules(RULES)).ingest(parsed.articles)
+    assert (result.new, result.failed) == (2, 0)
+    with store.session() as session:
+        texts = sorted(session.exec(select(ArticleRow.text)).all())
+    assert texts == [
+        "A ship-to-ship transfer of oil to a North Korean vessel.",
+        "Coal was shipped to a port in China.",
+    ]

@@ -110,6 +110,7 @@ def _plain_parts(fragment: str) -> list[str] | None:
 
 
 def _tidy(text: str) -> str:
-    # One substitution for the whole text: no run of _SPACES crosses a line break.
-    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    # One substitution for the whole text: no run of _SPACES crosses a line break. NUL, which
+    # no text means and PostgreSQL's text cannot hold, goes too.
+    lines = (line.strip() for line in _SPACES.sub(" ", text.replace("\x00", "")).split("\n"))
     return "\n".join(line for line in lines if line)

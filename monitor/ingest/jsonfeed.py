@@ -102,9 +102,11 @@ def _absolute(base: str, link: str) -> str:
 
 
 def _text(value: Any) -> str:
-    """Strings as they are; numbers (ids are sometimes numbers) as text; anything else empty."""
+    """Strings as they are, but for NUL characters, which JSON may carry ("\\u0000") and
+    PostgreSQL's text cannot (an article holding one could never be stored there); numbers
+    (ids are sometimes numbers) as text; anything else empty."""
     if isinstance(value, str):
-        return value.strip()
+        return value.replace("\x00", "").strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""
