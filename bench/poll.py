@@ -153,9 +153,25 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_peak_mb() -> float:
-    """The largest peak RSS of a reaped child: a parser process (the server is reaped last)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def worker_peak_mb(service) -> float:
+    """The largest peak RSS of the running parser processes, each read from its own
+    ``/proc/PID/status`` (VmHWM) before they stop; 0 where there is no /proc.
+
+    Not ``getrusage(RUSAGE_CHILDREN)``: a spawned worker starts as a fork of this process, and
+    Linux counts what the fork shared before the exec into the child's peak, so that figure was
+    this process's size when the pool started (101 MB for the first store's workers, 207 for the
+    second's, whose own peak was far below)."""
+    pool = getattr(getattr(service.poller, "parsers", None), "_pool", None)
+    peak = 0.0
+    for process in (getattr(pool, "_processes", None) or {}).values():
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
 
 
 def cpu_seconds() -> float:
@@ -216,7 +232,7 @@ class Pass:
     new: int
     matches: int = 0
     alerts: int = 0
-    worker_peak: float = 0.0  # of the parser processes reaped so far
+    worker_peak: float = 0.0  # the largest of the parser processes' own peaks
     writer: dict[str, float] = field(default_factory=dict)  # CPU seconds of the writer thread
 
 
@@ -287,6 +303,7 @@ def run_service(database_url: str, urls: list[str], args: argparse.Namespace) ->
             cpu, started = cpu_seconds(), time.perf_counter()
             report = service.cycle(force=True)
             seconds = time.perf_counter() - started
+            parsers_peak = worker_peak_mb(service)
             if hasattr(service.poller, "close"):
                 service.poller.close()  # parser processes reaped, so their CPU is counted
             stages.seconds["parse"] += children_cpu_seconds() - workers
@@ -300,7 +317,7 @@ def run_service(database_url: str, urls: list[str], args: argparse.Namespace) ->
                     report.ingest.new,
                     report.ingest.matches,
                     len(report.ingest.changed_alerts),
-                    worker_peak_mb(),
+                    parsers_peak,
                     dict(stages.cpu),
                 )
             )
