@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from poll import build_feeds, postgres_schema  # noqa: E402
 
 from monitor.detect.pipeline import Pipeline  # noqa: E402
-from monitor.detect.prepared import prepare_all  # noqa: E402
+from monitor.detect.prepared import digest_of, prepare_all  # noqa: E402
 from monitor.ingest.parse import parse_feed  # noqa: E402
 from monitor.models import Article  # noqa: E402
 from monitor.service.cycle import compile_rules  # noqa: E402
@@ -49,19 +49,6 @@ from monitor.store import Store  # noqa: E402
 from monitor.store.tables import ArticleRow  # noqa: E402
 
 FILL_CHUNK = 20_000  # filler rows a transaction
-COLUMNS = [
-    "external_id",
-    "feed",
-    "url",
-    "canonical_url",
-    "content_hash",
-    "source",
-    "title",
-    "text",
-    "published",
-    "fetched",
-    "dated",
-]
 
 
 @dataclass
@@ -113,9 +100,10 @@ def fill(store: Store, count: int) -> float:
 
 def settle(store: Store) -> None:
     """Leave the filled store as one that grew over months: vacuumed, its statistics fresh,
-    its write-ahead log written back. Otherwise the server's autovacuum and checkpoint of a
-    million new rows run during the measurement, on the same two cores, and are timed as the
-    writer's (PostgreSQL's writer took 0.66 instead of 0.41 ms an item in a run like that)."""
+    its write-ahead log written back, so that no autovacuum or checkpoint of a million new rows
+    runs during the measurement, on the same two cores. (It did not explain the PostgreSQL
+    writer's 0.61 ms an item at 1M in this bench's first run: that was the writer's own
+    ANALYZE, since fixed in monitor/store/statistics.py.)"""
     with store.engine.connect() as connection:
         if store.engine.dialect.name == "postgresql":
             quiet = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -154,7 +142,7 @@ def baseline(store: Store, batches: list[bytes]) -> Timing:
                         "feed": a.feed,
                         "url": a.url,
                         "canonical_url": a.canonical_url,
-                        "content_hash": a.prepared.digest if a.prepared else "",
+                        "content_hash": digest_of(a),
                         "source": a.source,
                         "title": a.title,
                         "text": a.text,

@@ -415,3 +415,36 @@ def test_a_poll_taken_over_while_its_articles_were_stored_keeps_the_articles_not
     assert "another replica took the feed over" in caplog.text
     service.close()
     store.close()
+
+
+def test_a_poll_that_stored_articles_is_recorded_in_their_transaction_not_after(
+    seed_server, db_url, monkeypatch
+):
+    """Feeds with new articles never reach the batched records: their polls were written by
+    the ingest's own transaction. A count that then fails for one feed stops no other."""
+    capture = ConsoleCapture(make_settings(db_url, seed_feeds(seed_server)))
+    service = capture.service()
+    batched: list[str] = []
+    record_all = service.poller.record_all
+
+    def spy(polls, owner=None):
+        batched.extend(outcome.feed.name for outcome, _new in polls)
+        return record_all(polls, owner=owner)
+
+    counted = service.poller.counted
+
+    def count(outcome, kept):
+        if outcome.feed.name == "daily-ledger":
+            raise RuntimeError("a metrics backend that throws")
+        counted(outcome, kept)
+
+    monkeypatch.setattr(service.poller, "record_all", spy)
+    monkeypatch.setattr(service.poller, "counted", count)
+    report = service.cycle(force=True)
+    with service.store.session() as session:
+        states = {s.name: s for s in session.exec(select(FeedState)).all()}
+    service.close()
+    assert report.feeds == 2 and report.ingest.new > 0 and batched == []
+    assert report.failed_stages == []  # the poll stage went on past the failed count
+    assert all(s.last_success is not None and s.lease_owner == "" for s in states.values())
+    assert service.metrics.polls.labels("global-wire")._value.get() == 1

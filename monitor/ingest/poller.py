@@ -259,7 +259,7 @@ class Poller:
 
     def counted(self, outcome: PollOutcome, kept: bool) -> None:
         """Count a poll that :meth:`record_in` recorded, now that it is committed."""
-        count_polls([(outcome, 0)], [kept], self.clock(), self.metrics)
+        count_polls([outcome], [kept], self.clock(), self.metrics)
 
     def defer(self, feed: FeedConfig, error: str) -> None:
         """Count a failure and push the next poll out, when recording a poll raised."""

@@ -43,7 +43,7 @@ def record_polls(
     """
     changes = _changes(settings, polls, now, rng)
     kept = feed_store.write_polls(store, changes, owner)
-    count_polls(polls, kept, now, metrics)
+    count_polls([outcome for outcome, _new in polls], kept, now, metrics)
     return kept
 
 
@@ -82,13 +82,10 @@ def _changes(
 
 
 def count_polls(
-    polls: Sequence[tuple[PollOutcome, int]],
-    kept: Sequence[bool],
-    now: datetime,
-    metrics: Metrics | None,
+    outcomes: Sequence[PollOutcome], kept: Sequence[bool], now: datetime, metrics: Metrics | None
 ) -> None:
     """Count recorded polls in the metrics, and warn of those another replica took over."""
-    for (outcome, _new), written in zip(polls, kept, strict=True):
+    for outcome, written in zip(outcomes, kept, strict=True):
         _count(outcome, written, now, metrics)
 
 

@@ -98,9 +98,14 @@ class _Records:
         """Record a poll, or let it wait; ``recorded``: it was written already, in the
         transaction that stored its articles (False if another replica had taken it over)."""
         if recorded is not None:
-            self.service.poller.counted(outcome, recorded)
+            # Done first: the record is committed, so the feed must not be given back even
+            # if counting it fails; and a failed count must not stop the other feeds' polls.
             self.keeper.finished(outcome.feed.name)
             self.unrecorded.discard(outcome.feed.name)
+            try:
+                self.service.poller.counted(outcome, recorded)
+            except Exception:
+                log.exception("feed %s: counting its poll failed", outcome.feed.name)
             return
         if not self.pending:
             self.since = time.monotonic()
