@@ -42,6 +42,7 @@ from poll import build_feeds, postgres_schema  # noqa: E402
 
 from monitor.detect.pipeline import Pipeline  # noqa: E402
 from monitor.detect.prepared import digest_of, prepare_all  # noqa: E402
+from monitor.detect.rules import Matcher  # noqa: E402
 from monitor.ingest.parse import parse_feed  # noqa: E402
 from monitor.models import Article  # noqa: E402
 from monitor.service.cycle import compile_rules  # noqa: E402
@@ -57,10 +58,11 @@ class Timing:
     cpu: float
 
 
-def prepared_batches(feeds: int) -> list[bytes]:
+def prepared_batches(feeds: int, matcher: Matcher) -> list[bytes]:
     """Each feed's articles, parsed and prepared as a parser process would send them,
-    pickled so that every measurement starts from its own copy."""
-    matcher = compile_rules(ROOT / "rules")
+    pickled so that every measurement starts from its own copy. ``matcher`` must be the
+    writer's, as the service's parser processes share its rule set: with another, the writer
+    would match every article again."""
     batches = []
     for n, body in enumerate(build_feeds(feeds, 50)):
         parsed = parse_feed(body, f"https://outlet{n}.example/feed", {}, f"outlet{n}")
@@ -121,8 +123,8 @@ def timed(work) -> Timing:
     return Timing(time.perf_counter() - wall, time.thread_time() - cpu)
 
 
-def writer(store: Store, batches: list[bytes]) -> Timing:
-    pipeline = Pipeline(store, compile_rules(ROOT / "rules"))
+def writer(store: Store, batches: list[bytes], matcher: Matcher) -> Timing:
+    pipeline = Pipeline(store, matcher)
     loaded = [pickle.loads(b) for b in batches]
     return timed(lambda: [pipeline.ingest(articles) for articles in loaded])
 
@@ -158,11 +160,11 @@ def baseline(store: Store, batches: list[bytes]) -> Timing:
     return timed(insert_all)
 
 
-def measure(url: str, size: int, batches: list[bytes], items: int) -> str:
+def measure(url: str, size: int, batches: list[bytes], matcher: Matcher, items: int) -> str:
     store = Store(url)
     try:
         filled = fill(store, size)
-        ours = writer(store, batches)
+        ours = writer(store, batches, matcher)
         plain = baseline(store, batches)
     finally:
         store.close()
@@ -180,7 +182,8 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=100, help="feeds of 50 items timed")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    batches = prepared_batches(args.feeds)
+    matcher = compile_rules(ROOT / "rules")
+    batches = prepared_batches(args.feeds, matcher)
     items = args.feeds * 50
     print(f"{items:,} items in {args.feeds} batches, timed at each size of store", flush=True)
     print(
@@ -190,12 +193,12 @@ def main() -> None:
     print("| --- " * 8 + "|")
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-            print(measure(f"sqlite:///{tmp}/bench.db", size, batches, items), flush=True)
+            print(measure(f"sqlite:///{tmp}/bench.db", size, batches, matcher, items), flush=True)
     pg = os.environ.get("MONITOR_TEST_POSTGRES_URL")
     if pg:
         for size in sizes:
             with postgres_schema(pg) as url:
-                print(measure(url, size, batches, items), flush=True)
+                print(measure(url, size, batches, matcher, items), flush=True)
 
 
 if __name__ == "__main__":
