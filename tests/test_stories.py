@@ -459,6 +459,8 @@ def test_a_vessel_name_needs_its_comma_and_stays_on_its_line():
     assert vessel_ids(headline) == set()
     assert vessel_ids("The impounded cargo ship MV Jin Teng set sail.") == {"jin teng"}
     assert vessel_ids('the "Wise Honest," North Korea\'s second largest ship') == {"wise honest"}
+    # An office that reports on a ship is no ship's name (stories corpus s170).
+    assert vessel_ids("the Ministry of Foreign Affairs, a South Korean ship was held") == set()
 
 
 def test_by_default_only_reports_that_match_a_rule_form_stories_and_all_count_in_rarity(

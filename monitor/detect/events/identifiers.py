@@ -52,7 +52,8 @@ _IMO = re.compile(r"\bIMO\s*(?:No\.?|number|#)?\s*:?\s*(\d{7})\b")
 _HINT = re.compile(r"tanker|vessel|ship|freighter|carrier|M/[VT]|MV|MT|\d-ton")
 
 # Words that describe a ship rather than name it: flags, nationalities, places, and the words
-# that begin a sentence before a noun.
+# that begin a sentence before a noun; and the words of the offices that report on ships, so
+# that "the Ministry of Foreign Affairs, a South Korean ship ..." names no vessel "Affairs".
 GENERIC = frozenset(
     """the a an this that its their north south korea korean koreas nkorea dprk china chinese
     hong kong panama panamanian russia russian japan japanese sierra leone togo belize dominica
@@ -63,7 +64,8 @@ GENERIC = frozenset(
     ships tanker tankers freighter carrier navy naval us u s un uk eu u.s pohang yeosu busan
     nampo seoul pyongyang beijing tokyo moscow washington treasury ministry coast guard
     customs security council committee no when while after before during in on at by for from
-    with as mv mt""".split()
+    with as mv mt affairs foreign defense defence department office agency government police
+    administration authorities prosecutors court""".split()
 )
 
 
