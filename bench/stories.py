@@ -125,7 +125,7 @@ def generated(rng: random.Random, count: int, pool: list[str]):
 
 def corpus_figures(policy: StoryPolicy) -> str:
     lines = []
-    for split in ("tune", "test", "fresh", "fresh2", "fresh3"):  # fresh3: gathered last
+    for split in ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4"):  # fresh4: gathered last
         records = sorted(
             (r for r in RECORDS if r["split"] == split), key=lambda r: (fetched(r), r["id"])
         )

@@ -1,8 +1,8 @@
 """tests/corpus/stories.jsonl keeps the shape its README promises: real, sourced records; each
 event in one split; multi-outlet events told by different outlets in their own words (not
 copies); the sizes issue #13 asks for; and held-out splits added after the others, ``fresh``,
-``fresh2`` and then ``fresh3``, each big enough to measure with. The matcher is measured on
-them elsewhere.
+``fresh2``, ``fresh3`` and then ``fresh4``, each big enough to measure with. The matcher is
+measured on them elsewhere.
 
 A held-out split is replayed after the matcher has been tuned on the splits already read. Its
 labels are pinned by a digest so that nobody can relabel an event after seeing how the matcher
@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus" / "stories.jsonl"
 FIELDS = {"id", "event", "url", "source", "title", "published", "text", "kind", "split", "note"}
-SPLITS = ("tune", "test", "fresh", "fresh2", "fresh3")
+SPLITS = ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4")
 RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
 EVENTS: dict[str, list[dict]] = defaultdict(list)
 for record in RECORDS:
@@ -106,19 +106,35 @@ def test_the_fresh2_split_comes_last_is_big_enough_and_keeps_its_labels():
 FRESH3_LABELS_SHA256 = "360a7a13950351b1566f4a752420aef895360749a0ebd24c93aee38dd89fd57a"
 
 
-def test_the_fresh3_split_comes_last_is_big_enough_and_keeps_its_labels():
+def test_the_fresh3_split_follows_fresh2_is_big_enough_and_keeps_its_labels():
     splits = [r["split"] for r in RECORDS]
-    first_fresh3 = splits.index("fresh3")
+    first_fresh3, first_fresh4 = splits.index("fresh3"), splits.index("fresh4")
     assert first_fresh3 == 381  # s001-s381: the four earlier splits, unchanged
-    assert set(splits[first_fresh3:]) == {"fresh3"}
+    assert set(splits[first_fresh3:first_fresh4]) == {"fresh3"}
     kinds = kinds_in("fresh3")
     assert kinds.count("multi") >= 20
     assert kinds.count("distinct") >= 25
-    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh3:])
+    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh3:first_fresh4])
     assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH3_LABELS_SHA256
 
 
-@pytest.mark.parametrize("split", ["fresh2", "fresh3"])
+# The same digest for fresh4 (s474 on), labelled blind on 2026-12-04 before any replay.
+FRESH4_LABELS_SHA256 = "78ae41320c28befe509c4f73fbdffbbc2f653e9b8564522f5709b8c6b706ed50"
+
+
+def test_the_fresh4_split_comes_last_is_big_enough_and_keeps_its_labels():
+    splits = [r["split"] for r in RECORDS]
+    first_fresh4 = splits.index("fresh4")
+    assert first_fresh4 == 473  # s001-s473: the five earlier splits, unchanged
+    assert set(splits[first_fresh4:]) == {"fresh4"}
+    kinds = kinds_in("fresh4")
+    assert kinds.count("multi") >= 20
+    assert kinds.count("distinct") >= 25
+    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh4:])
+    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH4_LABELS_SHA256
+
+
+@pytest.mark.parametrize("split", ["fresh2", "fresh3", "fresh4"])
 def test_held_out_multi_outlet_events_are_told_in_different_words(split: str):
     """The hard case the held-out splits measure is outlets writing their own reports, so
     their multi-outlet events stay well below the general copy bar: no pair shares a quarter

@@ -17,6 +17,13 @@ was dropped and the veto alone replayed a second time.
 
 Targets (issue #13), on the held-out split: at least 90% of multi-outlet events kept as one
 story, and no story that joins two different events.
+
+``fresh4`` (collected 2026-12-04, labelled blind, 93 records) is the held-out measure of the
+index's wider keys (``events.index.KEY_TERMS`` 16 and ``QUERY_TERMS`` 24, chosen on the five
+earlier splits, which have all been read): replayed once, 20 of 23 multi-outlet events kept and
+three stories that join two events, each a next step told the day after in the words of the
+first (87 then 64 fishermen detained; Russia's then North Korea's ratification of a treaty; two
+soldiers captured, then offered in exchange).
 """
 
 from __future__ import annotations
@@ -121,14 +128,15 @@ def figures(split: str, tmp_path) -> tuple[int, int, list[list[str]], list[list[
 # The floor each split must hold: (least share of multi-outlet events kept whole, most merged).
 FLOORS = {
     "tune": (0.90, 0),
-    "test": (0.73, 0),
+    "test": (0.78, 0),
     "fresh": (0.66, 0),
     "fresh2": (0.77, 0),
-    "fresh3": (0.81, 2),
+    "fresh3": (0.86, 2),
+    "fresh4": (0.86, 3),
 }
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2", "fresh3"])
+@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2", "fresh3", "fresh4"])
 def test_the_corpus_replays_to_one_story_per_event(split, tmp_path):
     kept, multi, split_events, merged = figures(split, tmp_path)
     print(f"{split}: {kept}/{multi} multi-outlet events kept whole; merged: {merged}")
@@ -148,7 +156,11 @@ def test_the_corpus_replays_to_one_story_per_event(split, tmp_path):
     # apart), against 17/22 and the same two for the matcher before the veto. The misses are still
     # long reports (UN panel findings) that each outlet summarises from another angle, short reports
     # on the day under 0.18, follow-ups days late that name no day, and two pairs the index never
-    # offers (no shared key). These floors assert what was reached, so that a regression still
+    # offers (no shared key). Stop 25 widened the index's keys (16 a story, 24 a report), which
+    # brought those two pairs together and changed nothing else: tune 19/21, test 18/23, fresh
+    # 14/21, fresh2 17/22, fresh3 19/22 (87/109), merges as before. The held-out fresh4 split
+    # (93 records, 23 multi-outlet events, replayed once): 20/23 kept (87%) and three merged (see
+    # the module docstring). These floors assert what was reached, so that a regression still
     # fails; the lead's note names the gap.
     least_kept, most_merged = FLOORS[split]
     assert kept / multi >= least_kept, split_events
@@ -181,12 +193,12 @@ def _alerting_groups(split: str, tmp_path, scope: str) -> list[list[str]]:
     return sorted(groups.values())
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2", "fresh3"])
+@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2", "fresh3", "fresh4"])
 def test_stories_of_matched_reports_alone_group_the_alerting_reports_alike(split, tmp_path):
     # The default story_scope ("matched") groups only the reports that match a rule; the others
     # count in the words' rarity alone. On every split that gives the reports that alert exactly
-    # the stories they have when every report is grouped (49 of 66 events told by two or more
-    # alerting reports kept whole over the five splits, none merged, either way).
+    # the stories they have when every report is grouped (55 of 72 events told by two or more
+    # alerting reports kept whole over the six splits, none merged, either way).
     matched_only = _alerting_groups(split, tmp_path, "matched")
     assert matched_only and any(len(group) > 1 for group in matched_only)
     assert matched_only == _alerting_groups(split, tmp_path, "all")
