@@ -389,9 +389,12 @@ def test_a_batch_that_rolls_back_takes_the_finish_with_it(db_url: str) -> None:
     store.close()
 
 
-def test_a_finish_that_raises_loses_no_article_and_leaves_no_half_write(db_url: str) -> None:
-    """It rolls its batch back, half-written row included; the articles are stored again one
-    by one without it, and the caller, told it did not run, does that work alone."""
+def test_a_finish_that_raises_loses_no_article_and_leaves_no_half_write(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It rolls its batch back, half-written row included; the articles, not to blame, are
+    stored again as one batch without it (one more transaction, not one an article), and the
+    caller, told it did not run, does that work alone."""
     store = Store(db_url)
     marking = _finish_marking(store, [])
 
@@ -399,10 +402,22 @@ def test_a_finish_that_raises_loses_no_article_and_leaves_no_half_write(db_url: 
         marking(session, new)
         raise RuntimeError("learning this feed's rhythm failed")
 
-    result = Pipeline(store, compile_rules(RULES)).ingest(
-        generated_batches(feeds=1, items=12)[0], finish
-    )
+    pipeline = Pipeline(store, compile_rules(RULES))
+    transactions = []
+    stored_alone = pipeline._transaction
+
+    def counted(session, items, hook=None):
+        transactions.append(len(items))
+        return stored_alone(session, items, hook)
+
+    pipeline._transaction = counted
+    batch = generated_batches(feeds=1, items=12)[0]  # 12 articles and a few repeats
+    with caplog.at_level(logging.INFO, logger="monitor.detect.pipeline"):
+        result = pipeline.ingest(batch, finish)
     assert (result.new, result.failed, result.finished) == (12, 0, None)
+    # The batch, then the batch again without the hook: no article went alone.
+    assert transactions == [len(batch), len(batch)]
+    assert "the poll's record raised" in caplog.text and "one by one" not in caplog.text
     assert _items_seen(store) == 0
     with store.session() as session:
         assert session.exec(select(func.count()).select_from(ArticleRow)).one() == 12

@@ -98,7 +98,7 @@ class Pipeline:
         happens when one raises. ``finish`` (the poll's record) runs in the transaction that
         stores the articles, if one transaction stores them all; ``result.finished`` is what it
         returned, or None if it did not run there (the caller then does that work alone). If
-        it raises, the batch is stored again one article a transaction, without it."""
+        it raises, the batch is stored again, as one batch, without it."""
         result = IngestResult()
         todo = []
         for article in articles:
@@ -150,6 +150,7 @@ class Pipeline:
     ) -> BatchOutcome:
         """Store ``items`` in one transaction, or nothing: the story index and the counts
         follow only a commit, and any error rolls both back before it is raised."""
+        in_finish = False
         try:
             # Replicas take turns here, and each first indexes what the others stored, so
             # two reports of one story arriving at two replicas at once still join one story
@@ -158,12 +159,25 @@ class Pipeline:
             self.stories.sync(session)
             done = self._ingest_batch(session, items)
             if finish is not None:
+                in_finish = True
                 done.result.finished = finish(session, done.result.new)
+                in_finish = False
             session.commit()
-        except Exception:
+        except Exception as exc:
             session.rollback()
             self.stories.rollback()
-            raise
+            if not in_finish or store_fault(exc):
+                raise
+            # No article is to blame: they are stored again as one batch, and the caller,
+            # told the hook did not run, does its work alone.
+            log.warning(
+                "the poll's record raised in its batch's transaction (%s: %s); storing the "
+                "%d article(s) without it",
+                type(exc).__name__,
+                str(exc).splitlines()[0][:200] if str(exc) else "",
+                len(items),
+            )
+            return self._transaction(session, items)
         self.stories.commit()
         done.publish(self.metrics)
         self.statistics.stored_more(done.result.new)
