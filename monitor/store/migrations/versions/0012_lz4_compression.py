@@ -8,7 +8,7 @@ Each feed batch writes its word counts as one JSON value of a couple of thousand
 (``term_count_batches.counts``, tens of kilobytes), and a full-text article's body is often
 over the 2 kB at which PostgreSQL starts compressing a value. PostgreSQL's default compressor,
 pglz, cost 2.2 ms more than LZ4 for each 68 kB counts value inserted and committed on this
-project's 2-core test machine (0.77 ms against 2.98 ms), in the writer's single critical path (issue
+project's 2-core test machine (2.98 ms against 0.77 ms), on the writer's single path (issue
 #15); LZ4 stores it some 20% larger. Values already stored keep their compression; new ones
 use LZ4. A server built without LZ4 (it is optional when PostgreSQL is compiled) keeps pglz,
 and SQLite has no such setting.
