@@ -39,7 +39,7 @@ from monitor.detect.events.join import Report, StoryPolicy, best_story, read_rep
 from monitor.detect.events.rarity import Rarity  # noqa: E402
 from monitor.detect.events.reading import read_words  # noqa: E402
 from monitor.detect.events.vectors import add_to_centroid, cosine  # noqa: E402
-from tests.test_story_corpus import RECORDS, fetched  # noqa: E402
+from tests.test_story_corpus import RECORDS, REPLAYED, fetched  # noqa: E402
 
 SEED = 20261203
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -125,7 +125,7 @@ def generated(rng: random.Random, count: int, pool: list[str]):
 
 def corpus_figures(policy: StoryPolicy) -> str:
     lines = []
-    for split in ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4"):  # fresh4: gathered last
+    for split in REPLAYED:
         records = sorted(
             (r for r in RECORDS if r["split"] == split), key=lambda r: (fetched(r), r["id"])
         )

@@ -82,76 +82,43 @@ def test_the_fresh_split_follows_tune_and_test_and_is_big_enough_to_measure():
     assert kinds.count("distinct") >= 20
 
 
-# sha256 of the "id:event" lines of the fresh2 records, joined by newlines. A changed label,
-# a moved record or a record added to the split changes it: fresh2 is labelled once, blind.
-FRESH2_LABELS_SHA256 = "83afd01c30d21b6a10c36dfa56ba8699716cec602e07670df3bddb4e647351ff"
+# Each held-out split after ``fresh``, in the order it was appended: the record it starts at
+# (every earlier record unchanged), whether it may hold a background page, and the sha256 of
+# its "id:event" lines joined by newlines. A changed label, a moved record or a record added to
+# the split changes the digest: each split is labelled once, blind, before any replay (fresh2
+# on 2026-12-02, fresh3 on 2026-12-03, fresh4 and fresh5 on 2026-12-04; fresh5 not replayed
+# yet: it is the held-out measure of the next change to the matcher, replayed once after it).
+HELD_OUT = [
+    ("fresh2", 292, False, "83afd01c30d21b6a10c36dfa56ba8699716cec602e07670df3bddb4e647351ff"),
+    ("fresh3", 381, True, "360a7a13950351b1566f4a752420aef895360749a0ebd24c93aee38dd89fd57a"),
+    ("fresh4", 473, False, "78ae41320c28befe509c4f73fbdffbbc2f653e9b8564522f5709b8c6b706ed50"),
+    ("fresh5", 566, False, "ca09b0cbc70a87d6c6b069b092dfa7871e21d4251181bbb9c35f3b6454a80839"),
+]
+
+NEXT = {held[0]: after[0] for held, after in itertools.pairwise(HELD_OUT)}
 
 
-def test_the_fresh2_split_comes_last_is_big_enough_and_keeps_its_labels():
-    """fresh2 (s293-s381) was appended after fresh, is big enough to measure (20 multi-outlet
-    events, 25 hard distinct ones) and keeps the labels it was gathered with."""
+@pytest.mark.parametrize(
+    ("split", "first", "background", "digest"), HELD_OUT, ids=[h[0] for h in HELD_OUT]
+)
+def test_each_held_out_split_follows_the_last_is_big_enough_and_keeps_its_labels(
+    split: str, first: int, background: bool, digest: str
+):
+    """Big enough to measure (20 multi-outlet events, 25 hard distinct ones), appended after
+    the splits before it, and labelled as it was gathered."""
     splits = [r["split"] for r in RECORDS]
-    first_fresh2, first_fresh3 = splits.index("fresh2"), splits.index("fresh3")
-    assert first_fresh2 == 292  # s001-s292: tune, test and fresh, unchanged
-    assert set(splits[first_fresh2:first_fresh3]) == {"fresh2"}
-    kinds = kinds_in("fresh2")
+    until = splits.index(NEXT[split]) if split in NEXT else len(splits)
+    assert splits.index(split) == first
+    assert set(splits[first:until]) == {split}
+    kinds = kinds_in(split)
     assert kinds.count("multi") >= 20
     assert kinds.count("distinct") >= 25
-    assert "background" not in kinds
-    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh2:first_fresh3])
-    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH2_LABELS_SHA256
+    assert background or "background" not in kinds
+    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first:until])
+    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == digest
 
 
-# The same digest for fresh3 (s382 on), labelled blind on 2026-12-03 before any replay.
-FRESH3_LABELS_SHA256 = "360a7a13950351b1566f4a752420aef895360749a0ebd24c93aee38dd89fd57a"
-
-
-def test_the_fresh3_split_follows_fresh2_is_big_enough_and_keeps_its_labels():
-    splits = [r["split"] for r in RECORDS]
-    first_fresh3, first_fresh4 = splits.index("fresh3"), splits.index("fresh4")
-    assert first_fresh3 == 381  # s001-s381: the four earlier splits, unchanged
-    assert set(splits[first_fresh3:first_fresh4]) == {"fresh3"}
-    kinds = kinds_in("fresh3")
-    assert kinds.count("multi") >= 20
-    assert kinds.count("distinct") >= 25
-    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh3:first_fresh4])
-    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH3_LABELS_SHA256
-
-
-# The same digest for fresh4 (s474 on), labelled blind on 2026-12-04 before any replay.
-FRESH4_LABELS_SHA256 = "78ae41320c28befe509c4f73fbdffbbc2f653e9b8564522f5709b8c6b706ed50"
-
-
-def test_the_fresh4_split_follows_fresh3_is_big_enough_and_keeps_its_labels():
-    splits = [r["split"] for r in RECORDS]
-    first_fresh4, first_fresh5 = splits.index("fresh4"), splits.index("fresh5")
-    assert first_fresh4 == 473  # s001-s473: the five earlier splits, unchanged
-    assert set(splits[first_fresh4:first_fresh5]) == {"fresh4"}
-    kinds = kinds_in("fresh4")
-    assert kinds.count("multi") >= 20
-    assert kinds.count("distinct") >= 25
-    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh4:first_fresh5])
-    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH4_LABELS_SHA256
-
-
-# The same digest for fresh5 (s567 on), labelled blind on 2026-12-04 and not replayed yet: it
-# is the held-out measure of the next change to the matcher, replayed once after it.
-FRESH5_LABELS_SHA256 = "ca09b0cbc70a87d6c6b069b092dfa7871e21d4251181bbb9c35f3b6454a80839"
-
-
-def test_the_fresh5_split_comes_last_is_big_enough_and_keeps_its_labels():
-    splits = [r["split"] for r in RECORDS]
-    first_fresh5 = splits.index("fresh5")
-    assert first_fresh5 == 566  # s001-s566: the six earlier splits, unchanged
-    assert set(splits[first_fresh5:]) == {"fresh5"}
-    kinds = kinds_in("fresh5")
-    assert kinds.count("multi") >= 20
-    assert kinds.count("distinct") >= 25
-    lines = "\n".join(f"{r['id']}:{r['event']}" for r in RECORDS[first_fresh5:])
-    assert hashlib.sha256(lines.encode("utf-8")).hexdigest() == FRESH5_LABELS_SHA256
-
-
-@pytest.mark.parametrize("split", ["fresh2", "fresh3", "fresh4", "fresh5"])
+@pytest.mark.parametrize("split", [h[0] for h in HELD_OUT])
 def test_held_out_multi_outlet_events_are_told_in_different_words(split: str):
     """The hard case the held-out splits measure is outlets writing their own reports, so
     their multi-outlet events stay well below the general copy bar: no pair shares a quarter

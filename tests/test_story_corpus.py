@@ -134,9 +134,12 @@ FLOORS = {
     "fresh3": (0.86, 2),
     "fresh4": (0.86, 3),
 }
+# The splits replayed here and by bench/stories.py, in the order they were gathered; fresh5 waits
+# for the next change to the matcher (tests/corpus/README.md).
+REPLAYED = tuple(FLOORS)
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2", "fresh3", "fresh4"])
+@pytest.mark.parametrize("split", REPLAYED)
 def test_the_corpus_replays_to_one_story_per_event(split, tmp_path):
     kept, multi, split_events, merged = figures(split, tmp_path)
     print(f"{split}: {kept}/{multi} multi-outlet events kept whole; merged: {merged}")
@@ -193,7 +196,7 @@ def _alerting_groups(split: str, tmp_path, scope: str) -> list[list[str]]:
     return sorted(groups.values())
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "fresh", "fresh2", "fresh3", "fresh4"])
+@pytest.mark.parametrize("split", REPLAYED)
 def test_stories_of_matched_reports_alone_group_the_alerting_reports_alike(split, tmp_path):
     # The default story_scope ("matched") groups only the reports that match a rule; the others
     # count in the words' rarity alone. On every split that gives the reports that alert exactly

@@ -123,7 +123,7 @@ class Pipeline:
                         "a batch of %d article(s) raised (%s: %s); storing them one by one",
                         len(chunk),
                         type(exc).__name__,
-                        str(exc).splitlines()[0][:200] if str(exc) else "",
+                        _first_line(exc),
                     )
                     result.merge(self._one_by_one(session, chunk))
                     continue
@@ -174,7 +174,7 @@ class Pipeline:
                 "the poll's record raised in its batch's transaction (%s: %s); storing the "
                 "%d article(s) without it",
                 type(exc).__name__,
-                str(exc).splitlines()[0][:200] if str(exc) else "",
+                _first_line(exc),
                 len(items),
             )
             return self._transaction(session, items)
@@ -294,3 +294,9 @@ class Pipeline:
             quarantined=1 if failure.quarantined else 0,
             errors=[f"{label}: {error}"],
         )
+
+
+def _first_line(exc: Exception) -> str:
+    """What a log line quotes of an error: its message's first line, cut short."""
+    text = str(exc)
+    return text.splitlines()[0][:200] if text else ""

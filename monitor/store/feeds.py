@@ -151,7 +151,9 @@ def _write_one(
     }
     values.setdefault("lease_owner", "")  # never empty: the fenced row is written
     params = {f"v_{column}": value for column, value in values.items()}
-    params["row_id"], params["owner"] = state.id, owner
+    params["row_id"] = state.id
+    if owner is not None:
+        params["owner"] = owner
     statement = _fenced_update(tuple(values), owner is not None)
     return session.connection().execute(statement, params).rowcount == 1
 
