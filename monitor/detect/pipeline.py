@@ -120,9 +120,8 @@ class Pipeline:
                         raise
                     # Which article is to blame is found by storing them one by one.
                     log.info(
-                        "a batch of %d article(s) raised (%s: %s); storing them one by one",
+                        "a batch of %d article(s) raised (%s); storing them one by one",
                         len(chunk),
-                        type(exc).__name__,
                         _first_line(exc),
                     )
                     result.merge(self._one_by_one(session, chunk))
@@ -171,9 +170,8 @@ class Pipeline:
             # No article is to blame: they are stored again as one batch, and the caller,
             # told the hook did not run, does its work alone.
             log.warning(
-                "the poll's record raised in its batch's transaction (%s: %s); storing the "
-                "%d article(s) without it",
-                type(exc).__name__,
+                "the poll's record raised in its batch's transaction (%s); storing the %d "
+                "article(s) without it",
                 _first_line(exc),
                 len(items),
             )
@@ -268,7 +266,7 @@ class Pipeline:
             done.logs.append(MatchLog(article.id, rule, article.story_id, alert_id))
 
     def _failed(self, article: Article, key: str, exc: Exception) -> IngestResult:
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        error = _first_line(exc, 500)
         failure = record_failure(self.store, article, key, error, utcnow())
         where = {"feed": article.feed, "article_key": key}
         label = article.title[:80] or key
@@ -296,7 +294,7 @@ class Pipeline:
         )
 
 
-def _first_line(exc: Exception) -> str:
-    """What a log line quotes of an error: its message's first line, cut short."""
-    text = str(exc)
-    return text.splitlines()[0][:200] if text else ""
+def _first_line(exc: Exception, limit: int = 200) -> str:
+    """An error as a log line or a failure record quotes it: its type and the first line of its
+    message, cut short."""
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:limit]
