@@ -130,36 +130,48 @@ FLOORS = {  # rule: (precision, recall)
 # their stories' halves: tune oil P 0.94 (60/64) to 0.93 (64/69), evasion P 0.93 (148/159) to
 # 0.92 (151/164), labour 1.00 (89/89); test unchanged but for evasion P 0.87 (53/61). Their
 # errors are tuning data for the next pass; none has been read.
+# The sixth pass (stop 26) read the errors of all six splits, which are all dev data now, and
+# added general boundary phrases: headlines on a measure being implemented or enforced (to
+# implement, to curb, to crack down, to share data, votes on, stiffens, suspends trade, sent
+# home, forced closure, trade that plunges), a watch for breaches with none found, the cap's
+# contents listed; oil in a coal-headlined report counts only in a sentence that says it moved
+# in breach; other evasion: luxury cars given, art of the Mansudae studio, howitzers and rocket
+# launchers, arms "provided by" the DPRK, exports "made illegally", facilitated transactions,
+# malware, and a worker who steals stays the labour scheme's; labour: DPRK developers, and
+# hackers posing as recruiters are no hire. On the six splits together (1,042 records) it took
+# oil from P 0.88 (123/140) R 0.98 to P 0.94 (124/132) R 0.99, labour from 0.96/0.94 to
+# 0.97 (188/193) / 0.95 (188/198), evasion from 0.88/0.94 to P 0.92 (301/327) R 0.97 (301/310).
+# These floors follow; the held-out measure of the pass is `fresh5` (its figures are below).
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh4": {
-        "dprk-overseas-labor": (0.70, 0.77),
-        "dprk-oil-transfer": (0.66, 0.80),
-        "dprk-sanctions-evasion": (0.92, 0.96),
+        "dprk-overseas-labor": (0.80, 0.88),
+        "dprk-oil-transfer": (0.83, 1.00),
+        "dprk-sanctions-evasion": (0.96, 1.00),
     },
     "fresh3": {
-        "dprk-overseas-labor": (0.85, 1.00),
-        "dprk-oil-transfer": (0.46, 1.00),
-        "dprk-sanctions-evasion": (0.64, 0.66),
+        "dprk-overseas-labor": (0.94, 1.00),
+        "dprk-oil-transfer": (0.77, 1.00),
+        "dprk-sanctions-evasion": (0.86, 0.92),
     },
     "fresh2": {
         "dprk-overseas-labor": (0.94, 0.90),
         "dprk-oil-transfer": (0.93, 1.00),
-        "dprk-sanctions-evasion": (0.85, 0.96),
+        "dprk-sanctions-evasion": (0.88, 1.00),
     },
     "test": {
         "dprk-overseas-labor": (0.97, 0.93),
         "dprk-oil-transfer": (0.95, 0.95),
-        "dprk-sanctions-evasion": (0.86, 0.91),
+        "dprk-sanctions-evasion": (0.89, 0.91),
     },
     "fresh": {
         "dprk-overseas-labor": (1.00, 0.83),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.88, 0.93),
+        "dprk-sanctions-evasion": (0.88, 1.00),
     },
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),
-        "dprk-oil-transfer": (0.92, 1.00),
-        "dprk-sanctions-evasion": (0.92, 0.98),
+        "dprk-oil-transfer": (0.95, 1.00),
+        "dprk-sanctions-evasion": (0.94, 0.98),
     },
 }
 
