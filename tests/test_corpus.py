@@ -39,8 +39,9 @@ FIFTH = range(961, 999)  # c961-c998: the fifth collection (hard negatives for p
 FRESH3 = range(1021, 1121)  # c1021-c1120: the `fresh3` held-out set, gathered during the fifth pass
 FRESH4 = range(1121, 1201)  # c1121-c1200: the `fresh4` held-out set, gathered at stop 25
 SIXTH = range(1201, 1223)  # c1201-c1222: gathered with fresh4, of stories already in tune or test
+FRESH5 = range(1223, 1326)  # c1223-c1325: the `fresh5` held-out set, gathered at stop 26
 # the record numbers in the file, in order (c642-c799 are not used yet)
-NUMBERS = [*range(1, THIRD.stop), *FOURTH, *FRESH2, *FIFTH, *FRESH3, *FRESH4, *SIXTH]
+NUMBERS = [*range(1, THIRD.stop), *FOURTH, *FRESH2, *FIFTH, *FRESH3, *FRESH4, *SIXTH, *FRESH5]
 # sha256 of "id:labels" lines for c308-c377, labelled before any rule ran on them: a label
 # changed to suit the rules breaks it
 FRESH_LABELS_DIGEST = "211c94834b11d314e46c739a6ee84b797390c2dfd326d4ab1ebfeb47dea8dc9c"
@@ -67,6 +68,8 @@ FRESH3_LABELS_DIGEST = "03607c1d14627438a523341755707f76146e72584976f54e87d718f0
 SIXTH_SPLIT_DIGEST = "c0db85fea59b1de632b33ebe1b13f2b71e6acab6effb14927738726100ce4ec4"
 SIXTH_LABELS_DIGEST = "9f6d03604733f5960f0f9a4da0e7a701035dae9c6b642fb64018a24bbbd9bcf2"
 FRESH4_LABELS_DIGEST = "bf104d44891d4c6377e3c431fe63a01fb4b2012c4da8428edf4a854d42c4fe47"
+# and for c1223-c1325 (`fresh5`), labelled blind at stop 26
+FRESH5_LABELS_DIGEST = "9b30ddb094703ff9852206bb1d5a0b4ba1798547e82a8ce0d92e164ec74c53b9"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
 NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "imposition",
@@ -141,8 +144,17 @@ FLOORS = {  # rule: (precision, recall)
 # hackers posing as recruiters are no hire. On the six splits together (1,042 records) it took
 # oil from P 0.88 (123/140) R 0.98 to P 0.94 (124/132) R 0.99, labour from 0.96/0.94 to
 # 0.97 (188/193) / 0.95 (188/198), evasion from 0.88/0.94 to P 0.92 (301/327) R 0.97 (301/310).
-# These floors follow; the held-out measure of the pass is `fresh5` (its figures are below).
+# These floors follow. `fresh5` (c1223-c1325, 103 records of stories new to the corpus, gathered
+# and labelled blind by three collectors at stop 26) was then measured once, its errors unread:
+# oil P 0.92 (12/13) R 0.92 (12/13), labour P 0.92 (12/13) R 0.86 (12/14), evasion P 0.73 (30/41)
+# R 0.91 (30/33). The pack before the sixth pass gives the same figures on it, to the record: the
+# pass raised the splits it read and changed nothing on new reporting.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
+    "fresh5": {
+        "dprk-overseas-labor": (0.92, 0.85),
+        "dprk-oil-transfer": (0.92, 0.92),
+        "dprk-sanctions-evasion": (0.73, 0.90),
+    },
     "fresh4": {
         "dprk-overseas-labor": (0.80, 0.88),
         "dprk-oil-transfer": (0.83, 1.00),
@@ -214,7 +226,9 @@ def test_corpus_is_labelled_and_sourced():
 def test_split_is_fixed_and_keeps_stories_whole():
     halves: dict[str, set[str]] = {}
     for item in ITEMS:
-        assert item["split"] in ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4"), item["id"]
+        assert item["split"] in ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"), (
+            item["id"]
+        )
         halves.setdefault(item["story"], set()).add(item["split"])
         if number(item) <= LEGACY_LAST:
             assert item["split"] == "tune", item["id"]
@@ -222,6 +236,7 @@ def test_split_is_fixed_and_keeps_stories_whole():
         assert (item["split"] == "fresh2") == (number(item) in FRESH2), item["id"]
         assert (item["split"] == "fresh3") == (number(item) in FRESH3), item["id"]
         assert (item["split"] == "fresh4") == (number(item) in FRESH4), item["id"]
+        assert (item["split"] == "fresh5") == (number(item) in FRESH5), item["id"]
     assert not [story for story, seen in halves.items() if len(seen) > 1]
     halved = [item for item in ITEMS if item["split"] in ("tune", "test")]
     test_share = sum(item["split"] == "test" for item in halved) / len(halved)
@@ -245,6 +260,7 @@ PINNED = [
     (FRESH4, "labels", FRESH4_LABELS_DIGEST),
     (SIXTH, "split", SIXTH_SPLIT_DIGEST),
     (SIXTH, "labels", SIXTH_LABELS_DIGEST),
+    (FRESH5, "labels", FRESH5_LABELS_DIGEST),
 ]
 
 
