@@ -135,10 +135,14 @@ def test_without_rules_dir_the_packaged_rule_pack_is_used(tmp_path, monkeypatch)
 
     monkeypatch.delenv("MONITOR_RULES_DIR", raising=False)
     assert load_settings(write(tmp_path, "tick: 30\n")).rules_dir == PACKAGED_RULES
-    shipped = sorted(p.relative_to(PACKAGED_RULES) for p in PACKAGED_RULES.rglob("*.yaml"))
-    assert shipped == sorted(p.relative_to(RULES) for p in RULES.rglob("*.yaml"))
+    for pattern in ("*.yaml", "*.json"):  # rules and lexicons; gate models
+        shipped = sorted(p.relative_to(PACKAGED_RULES) for p in PACKAGED_RULES.rglob(pattern))
+        assert shipped == sorted(p.relative_to(RULES) for p in RULES.rglob(pattern))
     pyproject = (RULES.parent / "pyproject.toml").read_text()
-    assert '"defaults/rules/*.yaml"' in pyproject and '"defaults/rules/lexicon/*.yaml"' in pyproject
+    for pattern in ("*.yaml", "lexicon/*.yaml", "models/*.json"):
+        assert f'"defaults/rules/{pattern}"' in pyproject, pattern
+    # Every file the rules name is one of those patterns, so a wheel holds it.
+    assert {p.suffix for p in RULES.rglob("*") if p.is_file()} <= {".yaml", ".json"}
 
 
 def test_a_yaml_mistake_is_one_line_with_its_position(tmp_path):

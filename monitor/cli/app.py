@@ -12,6 +12,7 @@ from monitor.cli import alerts as alerts_group
 from monitor.cli import config as config_commands
 from monitor.cli import replay as replay_command
 from monitor.cli import rules as rules_group
+from monitor.cli import rules_train  # noqa: F401 - adds `monitor rules train` to the group
 from monitor.cli import run as run_command
 from monitor.cli import silence as silence_group
 from monitor.cli.channels import channels

@@ -15,12 +15,14 @@ from typing import Any as AnyType
 
 from monitor.detect.rules.format import RuleDoc
 from monitor.detect.rules.format_clauses import ClauseMap
+from monitor.detect.rules.gate import GateModel
 from monitor.detect.rules.model import (
     WHOLE,
     All,
     Any,
     AtLeast,
     Clause,
+    Gate,
     Near,
     NoneOf,
     Phrase,
@@ -50,22 +52,29 @@ def term_lists(
     }
 
 
-def compile_rule(doc: RuleDoc, raw: AnyType, lexicons: dict[str, TermList], top: Pos) -> Rule:
-    """The rule in ``doc``; ``raw`` is the same document as loaded (with positions), and
-    ``lexicons`` the term lists of the files it uses."""
+def compile_rule(
+    doc: RuleDoc,
+    raw: AnyType,
+    lexicons: dict[str, TermList],
+    top: Pos,
+    model: GateModel | None = None,
+) -> Rule:
+    """The rule in ``doc``; ``raw`` is the same document as loaded (with positions),
+    ``lexicons`` the term lists of the files it uses, and ``model`` the one its ``gate:`` names."""
     where = pos_of(raw, fallback=top)
     own = term_lists(doc.terms, raw.get("terms"), f"rule:{doc.id}", where)
     builder = _Builder(doc.id, {**lexicons, **own}, raw, where)
     clause = builder.clause(doc.match, ("match",), WHOLE)
     used = _used_lists(clause, builder.lists)
     examples = doc.examples
+    gate = Gate(model, doc.gate.threshold, doc.gate.model) if doc.gate and model else None
     return Rule(
         id=doc.id,
         title=doc.title,
         severity=doc.severity,
         match=clause,
         pos=where,
-        version=_version(raw, used),
+        version=_version(raw, used, gate),
         tags=tuple(str(t) for t in doc.tags),
         description=doc.description.strip(),
         labels={key: str(value) for key, value in doc.labels.items()},
@@ -73,6 +82,7 @@ def compile_rule(doc: RuleDoc, raw: AnyType, lexicons: dict[str, TermList], top:
         examples_no_match=tuple(examples.no_match) if examples else (),
         term_lists=tuple(used),
         enabled=doc.enabled,
+        gate=gate,
     )
 
 
@@ -166,11 +176,14 @@ def _used_lists(clause: Clause, lists: dict[str, TermList]) -> list[TermList]:
     return [by_key[k] for k in keys]
 
 
-def _version(data: dict, used: list[TermList]) -> str:
-    """A short hash of what decides the rule's behaviour: its own YAML and its term lists."""
+def _version(data: dict, used: list[TermList], gate: Gate | None) -> str:
+    """A short hash of what decides the rule's behaviour: its own YAML, its term lists and the
+    model its gate names (a retrained model is a changed rule)."""
     payload = {
         "rule": {k: v for k, v in data.items() if k != "examples"},
         "terms": {tl.key: [p.text for p in tl.phrases] for tl in used},
     }
+    if gate is not None:
+        payload["model"] = gate.model.digest
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:12]

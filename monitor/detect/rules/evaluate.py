@@ -29,10 +29,20 @@ def evaluate_rule(rule: Rule, evaluator: Evaluator) -> Match | None:
     doc = evaluator.doc
     if not evaluator.holds(rule.match):
         return None
+    if rule.gate is not None and gate_score(rule, doc) < rule.gate.threshold:
+        return None
     parts = _citation_parts(rule.match, evaluator)
     groups = [[doc.resolve(h) for h in evaluator.evidence(p)] for p in parts]
     hits = _unique(doc.resolve(h) for h in evaluator.evidence(rule.match))
     return Match(rule, _citation_sentences(doc, groups), tuple(hits))
+
+
+def gate_score(rule: Rule, doc: Document) -> float:
+    """The probability the rule's gate model gives the report (1.0 for a rule with none); asked
+    only of reports whose clauses held, so the model costs nothing on the rest."""
+    if rule.gate is None:
+        return 1.0
+    return rule.gate.model.probability(doc.fields.get("title", ""), doc.fields.get("text", ""))
 
 
 def _citation_parts(clause: Clause, evaluator: Evaluator) -> tuple[Clause, ...]:

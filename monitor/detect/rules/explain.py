@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.detect.rules.evaluate import Evaluator
+from monitor.detect.rules.evaluate import Evaluator, gate_score
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import (
     WHOLE,
@@ -90,7 +90,9 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     """Lines that show, clause by clause, why ``rule`` matched the fields or did not."""
     doc = Document(fields)
     evaluator = Evaluator(doc, Matcher([rule]).hits(doc))
-    verdict = "MATCHES" if evaluator.holds(rule.match) else "does not match"
+    held = evaluator.holds(rule.match)
+    gate = _gate_line(rule, doc) if held else None
+    verdict = "MATCHES" if held and (gate is None or gate[0]) else "does not match"
     lines = [f"{rule.id} {verdict}"]
 
     def walk(clause: Clause, depth: int) -> None:
@@ -112,4 +114,23 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
             walk(child, depth + 1)
 
     walk(rule.match, 1)
+    if gate is not None:
+        lines.append(gate[1])
     return lines
+
+
+def _gate_line(rule: Rule, doc: Document) -> tuple[bool, str] | None:
+    """Whether the rule's gate lets a report whose clauses held through, and the line that
+    says so: the model's probability against the threshold, and the terms that moved it."""
+    if rule.gate is None:
+        return None
+    score = gate_score(rule, doc)
+    passed = score >= rule.gate.threshold
+    sign = ">=" if passed else "<"
+    telling = rule.gate.model.telling(doc.fields.get("title", ""), doc.fields.get("text", ""))
+    terms = ", ".join(f'"{term}" {weight:+.2f}' for term, weight in telling)
+    line = (
+        f"  {'+' if passed else '-'} gate: {rule.gate.ref} gives {score:.2f} {sign} "
+        f"{rule.gate.threshold:.2f}" + (f"; terms that weigh most: {terms}" if terms else "")
+    )
+    return passed, line

@@ -52,6 +52,30 @@ class Examples(FormatModel):
     ] = []
 
 
+class GateDoc(FormatModel):
+    """A learned model that must agree before the rule alerts (``monitor rules train``)."""
+
+    unknown_key = "unknown key '{key}' in gate"
+    missing_key = "gate has no '{key}:'"
+    not_a_mapping = "'gate' must have 'model:' (a model file) and 'threshold:' (0 to 1)"
+
+    model: Annotated[
+        str,
+        expect("gate 'model' must be the path of a model file", at_key=True),
+        Field(
+            description="Model file written by monitor rules train, relative to the rules folder."
+        ),
+    ]
+    threshold: Annotated[
+        float,
+        Field(ge=0.0, le=1.0),
+        expect(lambda v: f"gate 'threshold' must be a number from 0 to 1, not {v!r}", at_key=True),
+        Field(
+            description="The least probability the model must give a report for the rule to alert."
+        ),
+    ]
+
+
 class RuleDoc(FormatModel):
     """One rule: the terms it looks for, the clause that must hold, and how it alerts."""
 
@@ -85,6 +109,10 @@ class RuleDoc(FormatModel):
     ] = {}
     enabled: Annotated[bool, expect("'enabled' must be true or false")] = True
     references: Annotated[list[str], expect(_list_of("texts", "references"))] = []
+    gate: Annotated[
+        Annotated[None, Tag("(null)")] | Annotated[GateDoc, Tag("(value)")],
+        Discriminator(_or_null),
+    ] = None
 
 
 class LexiconDoc(FormatModel):

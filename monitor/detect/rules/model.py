@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.util.yamlpos import Pos
+
+if TYPE_CHECKING:
+    from monitor.detect.rules.gate import GateModel
 
 FIELDS = ("title", "text", "source")
 DEFAULT_FIELDS = frozenset({"title", "text"})
@@ -115,6 +119,16 @@ Clause = Term | All | Any | NoneOf | AtLeast | Near | SameSentence | Regex
 
 
 @dataclass(frozen=True, slots=True)
+class Gate:
+    """A learned model that must give a report at least ``threshold`` before the rule, whose
+    clauses held, alerts (:mod:`monitor.detect.rules.gate`)."""
+
+    model: GateModel
+    threshold: float
+    ref: str  # the model file as the rule names it
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     title: str
@@ -129,6 +143,7 @@ class Rule:
     examples_no_match: tuple[str, ...] = ()
     term_lists: tuple[TermList, ...] = ()
     enabled: bool = True
+    gate: Gate | None = None
 
 
 @dataclass(frozen=True, slots=True)

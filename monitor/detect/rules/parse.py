@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from monitor.detect.rules.compile import compile_rule, term_lists
 from monitor.detect.rules.format import LexiconDoc, RuleDoc
 from monitor.detect.rules.format_terms import scope
+from monitor.detect.rules.gate import GateModel, load_model
 from monitor.detect.rules.model import Problem, Rule, TermList
 from monitor.detect.rules.wording import did_you_mean, problems_from
 from monitor.errors import RuleError
@@ -76,6 +77,7 @@ class Loader:
         self.root = root
         self.problems: list[Problem] = []
         self._lexicons: dict[Path, Lexicon] = {}
+        self._models: dict[Path, GateModel | None] = {}
         self.files: list[Path] = []
 
     def display(self, path: Path) -> str:
@@ -84,13 +86,20 @@ class Loader:
         except ValueError:
             return str(path)
 
-    def lexicon(self, ref: str, pos: Pos, rule_file: Path) -> Lexicon | None:
+    def named_file(self, ref: str, pos: Pos, rule_file: Path, what: str) -> Path | None:
+        """A file a rule names: under the rules folder, else beside the rule; None after
+        recording, at ``pos``, that there is no such ``what``."""
         candidates = [self.root / ref, rule_file.parent / ref]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            self.problems.append(Problem(pos, f"'uses': no lexicon file '{ref}' under {self.root}"))
+            self.problems.append(Problem(pos, f"{what} '{ref}' under {self.root}"))
             return None
-        path = path.resolve()
+        return path.resolve()
+
+    def lexicon(self, ref: str, pos: Pos, rule_file: Path) -> Lexicon | None:
+        path = self.named_file(ref, pos, rule_file, "'uses': no lexicon file")
+        if path is None:
+            return None
         if path not in self._lexicons:
             self._lexicons[path] = self._read_lexicon(path, ref)
         return self._lexicons[path]
@@ -110,6 +119,20 @@ class Loader:
             self.problems.extend(_in_reading_order(problems_from(exc, data, top)))
             return Lexicon(tuple(_term_names(data)), None)
         return Lexicon(tuple(doc.terms), term_lists(doc.terms, data["terms"], ref, top))
+
+    def gate_model(self, ref: str, pos: Pos, rule_file: Path) -> GateModel | None:
+        """The model a rule's ``gate:`` names, read once however many rules name it."""
+        path = self.named_file(ref, pos, rule_file, "gate: no model file")
+        if path is None:
+            return None
+        if path not in self._models:
+            self.files.append(path)
+            try:
+                self._models[path] = load_model(path)
+            except RuleError as exc:
+                self._models[path] = None
+                self.problems.append(Problem(pos, f"gate: model '{ref}': {exc}"))
+        return self._models[path]
 
     def rule_files(self, paths: list[Path]) -> list[Path]:
         found: list[Path] = []
@@ -181,7 +204,13 @@ class Loader:
         self.problems.extend(_in_reading_order(problems))
         if doc is None or problems or not lexicons_usable:
             return None
-        return compile_rule(doc, data, lexicon_lists, top)
+        model = None
+        if doc.gate is not None:
+            where = pos_at(data, ("gate", "model"), fallback=top)
+            model = self.gate_model(doc.gate.model, where, path)
+            if model is None:
+                return None
+        return compile_rule(doc, data, lexicon_lists, top, model)
 
 
 def load_rules(paths: list[Path] | Path, root: Path | None = None) -> RuleSetSource:

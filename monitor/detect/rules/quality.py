@@ -29,6 +29,7 @@ class Labelled:
     split: str = ""
     url: str = ""
     source: str = ""
+    story: str = ""  # the event it tells: reports of one story are never split across folds
 
     @property
     def fields(self) -> dict[str, str]:
@@ -109,6 +110,7 @@ def read_corpus(path: Path, split: str = "all") -> list[Labelled]:
                 split=str(data.get("split") or ""),
                 url=str(data.get("url") or ""),
                 source=str(data.get("source") or ""),
+                story=str(data.get("story") or ""),
             )
         except (ValueError, KeyError, TypeError) as exc:
             why = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)

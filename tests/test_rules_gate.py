@@ -1,0 +1,129 @@
+"""Gates: a learned model that must agree before a rule alerts (rules' `gate:`).
+
+The model here is written by hand where the test is about what the service does with one (a
+word with a large negative weight vetoes), and trained on the real corpus where the test is
+about training (the scorer must give the trainer's probabilities)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from monitor.detect.rules import Matcher, load_rules
+from monitor.detect.rules.explain import explain
+from monitor.detect.rules.gate import load_model, model_json
+from monitor.detect.rules.quality import read_corpus
+from tests.conftest import ROOT, RULES
+from tests.test_rules_cli import RULE, invoke, make_rules
+
+GATED = RULE + "gate:\n  model: models/oil.json\n  threshold: 0.5\n"
+
+
+def write_model(root: Path, weights: dict[str, float], intercept: float = 0.0) -> Path:
+    """A model whose every term has idf 1 and the given weight."""
+    terms = sorted(weights)
+    text = model_json(
+        terms, [1.0] * len(terms), {i: weights[t] for i, t in enumerate(terms)}, intercept, 2, {}
+    )
+    path = root / "models" / "oil.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_the_gate_vetoes_what_its_model_rejects_and_explain_says_why(tmp_path):
+    root = make_rules(tmp_path / "rules", GATED)
+    write_model(root, {"diesel": 4.0, "prices": -6.0, "oil prices": -2.0})
+    source = load_rules(root)
+    assert not source.problems
+    matcher = Matcher(source.rules)
+    kept = matcher.match({"title": "", "text": "North Korea bought diesel."})
+    vetoed = matcher.match({"title": "", "text": "North Korea oil prices rose."})
+    assert [m.rule.id for m in kept] == ["oil"] and vetoed == []
+    lines = explain(source.rules[0], {"text": "North Korea oil prices rose."})
+    assert lines[0] == "oil does not match"
+    assert lines[-1].startswith("  - gate: models/oil.json gives 0.00 < 0.50")
+    assert '"prices" -' in lines[-1]
+    assert explain(source.rules[0], {"text": "North Korea bought diesel."})[0] == "oil MATCHES"
+
+
+def test_a_retrained_model_is_a_new_rule_version(tmp_path):
+    root = make_rules(tmp_path / "rules", GATED)
+    write_model(root, {"diesel": 4.0})
+    first = load_rules(root).rules[0].version
+    write_model(root, {"diesel": 3.0})
+    assert load_rules(root).rules[0].version != first
+
+
+def test_validate_names_a_missing_or_broken_model_and_a_bad_threshold(tmp_path):
+    root = make_rules(tmp_path / "rules", GATED)
+    missing = invoke("rules", "validate", str(root))
+    assert missing.exit_code == 1
+    assert "oil.yaml:12:10: gate: no model file 'models/oil.json'" in missing.output
+    (root / "models").mkdir()
+    (root / "models" / "oil.json").write_text('{"format": 1, "vocabulary": ["a"]}')
+    broken = invoke("rules", "validate", str(root))
+    assert "gate: model 'models/oil.json': the model file is incomplete" in broken.output
+    (root / "models" / "oil.json").write_text("not json")
+    assert "the model is not JSON" in invoke("rules", "validate", str(root)).output
+    make_rules(root, GATED.replace("threshold: 0.5", "threshold: 1.5"))
+    high = invoke("rules", "validate", str(root))
+    assert "gate 'threshold' must be a number from 0 to 1, not 1.5" in high.output
+
+
+def test_training_writes_a_model_the_service_scores_as_the_trainer_does(tmp_path):
+    """Trained on the corpus's tune split: the scorer matches scikit-learn, the threshold keeps
+    the rule's true alerts out of fold, and the rule file can name the model it wrote."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    ours = rules / "dprk-sanctions-evasion.yaml"
+    ours.write_text(_without_gate(ours.read_text()))
+    out = tmp_path / "rules" / "models" / "trained.json"
+    corpus = ROOT / "tests/corpus/articles.jsonl"
+    result = invoke(
+        "rules", "train", "dprk-sanctions-evasion", str(corpus), "--split", "tune",
+        "--out", str(out), "--rules", str(rules),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "the scorer agrees with the trainer to" in result.output
+    assert "gate:\n    model: models/trained.json\n    threshold: 0." in result.output
+    model = load_model(out)
+    about = model.about
+    assert about["rule"] == "dprk-sanctions-evasion" and about["splits"] == ["tune"]
+    tune = read_corpus(corpus, "tune")
+    assert about["reports"] == len(tune)
+    threshold = float(result.output.split("threshold: ")[-1])
+    ours.write_text(
+        ours.read_text() + f"gate:\n  model: models/trained.json\n  threshold: {threshold}\n"
+    )
+    assert invoke("rules", "validate", str(rules)).exit_code == 0
+    assert invoke("rules", "test", str(rules)).exit_code == 0
+
+
+def _without_gate(text: str) -> str:
+    """A rule file's text without its ``gate:`` block (the shipped evasion rule has one)."""
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        skipping = line.startswith("gate:") or (skipping and line.startswith("  "))
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
+def test_an_unknown_rule_and_an_empty_split_are_refused(tmp_path):
+    corpus = str(ROOT / "tests/corpus/articles.jsonl")
+    unknown = invoke("rules", "train", "dprk-oil-transfr", corpus, "--rules", str(RULES))
+    assert unknown.exit_code != 0 and "did you mean 'dprk-oil-transfer'" in unknown.output
+    empty = invoke(
+        "rules", "train", "dprk-oil-transfer", corpus, "--split", "nope", "--rules", str(RULES),
+        "--out", str(tmp_path / "m.json"),
+    )  # fmt: skip
+    assert empty.exit_code != 0 and "no reports in split(s) nope" in empty.output
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_the_shipped_gate_model_is_the_one_the_readme_describes():
+    model = load_model(RULES / "models" / "dprk-sanctions-evasion.json")
+    assert model.about["rule"] == "dprk-sanctions-evasion"
+    assert "fresh6" not in json.dumps(model.about["splits"])
