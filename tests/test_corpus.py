@@ -40,8 +40,28 @@ FRESH3 = range(1021, 1121)  # c1021-c1120: the `fresh3` held-out set, gathered d
 FRESH4 = range(1121, 1201)  # c1121-c1200: the `fresh4` held-out set, gathered at stop 25
 SIXTH = range(1201, 1223)  # c1201-c1222: gathered with fresh4, of stories already in tune or test
 FRESH5 = range(1223, 1326)  # c1223-c1325: the `fresh5` held-out set, gathered at stop 26
+FRESH6 = range(1326, 1446)  # c1326-c1445: the `fresh6` held-out set, the gate's measure
+# each held-out set and its records: a record is in one exactly when its number is in the range
+HELD_OUT_SETS = {
+    "fresh": FRESH,
+    "fresh2": FRESH2,
+    "fresh3": FRESH3,
+    "fresh4": FRESH4,
+    "fresh5": FRESH5,
+    "fresh6": FRESH6,
+}
 # the record numbers in the file, in order (c642-c799 are not used yet)
-NUMBERS = [*range(1, THIRD.stop), *FOURTH, *FRESH2, *FIFTH, *FRESH3, *FRESH4, *SIXTH, *FRESH5]
+NUMBERS = [
+    *range(1, THIRD.stop),
+    *FOURTH,
+    *FRESH2,
+    *FIFTH,
+    *FRESH3,
+    *FRESH4,
+    *SIXTH,
+    *FRESH5,
+    *FRESH6,
+]
 # sha256 of "id:labels" lines for c308-c377, labelled before any rule ran on them: a label
 # changed to suit the rules breaks it
 FRESH_LABELS_DIGEST = "211c94834b11d314e46c739a6ee84b797390c2dfd326d4ab1ebfeb47dea8dc9c"
@@ -70,6 +90,8 @@ SIXTH_LABELS_DIGEST = "9f6d03604733f5960f0f9a4da0e7a701035dae9c6b642fb64018a24bb
 FRESH4_LABELS_DIGEST = "bf104d44891d4c6377e3c431fe63a01fb4b2012c4da8428edf4a854d42c4fe47"
 # and for c1223-c1325 (`fresh5`), labelled blind at stop 26
 FRESH5_LABELS_DIGEST = "9b30ddb094703ff9852206bb1d5a0b4ba1798547e82a8ce0d92e164ec74c53b9"
+# and for c1326-c1445 (`fresh6`), labelled blind at stop 26
+FRESH6_LABELS_DIGEST = "9a61f7958e4b88628ba4c8592bbc9ec0751d66fa91b1728639e22727d11f7758"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
 NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "imposition",
@@ -153,8 +175,18 @@ FLOORS = {  # rule: (precision, recall)
 # trained on all seven splits above, fresh5 included: its evasion floors are in-sample from here
 # on (tune P 0.99 R 0.99, test 1.00/0.91, fresh 1.00/1.00, fresh2 0.97/1.00, fresh3 0.96/0.93,
 # fresh4 1.00/1.00, fresh5 0.97/0.91) and say only that the gate keeps what it was fitted to.
-# Its held-out measure is `fresh6`.
+# Its held-out measure is `fresh6` (c1326-c1445, 120 records of stories new to the corpus, gathered
+# and labelled blind by four collectors at stop 26), measured once with the gated pack, its
+# errors unread: oil P 0.80 (8/10) R 0.89 (8/9), labour P 0.69 (9/13) R 0.82 (9/11), evasion
+# P 0.87 (27/31) R 0.71 (27/38). The same pack without the gate: evasion P 0.82 (27/33), the same
+# recall (the gate dropped two false alarms and no true one); the pack before the sixth pass:
+# evasion P 0.80 (28/35) R 0.74 (28/38); oil and labour the same in all three.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
+    "fresh6": {
+        "dprk-overseas-labor": (0.69, 0.81),
+        "dprk-oil-transfer": (0.80, 0.88),
+        "dprk-sanctions-evasion": (0.87, 0.71),
+    },
     "fresh5": {
         "dprk-overseas-labor": (0.92, 0.85),
         "dprk-oil-transfer": (0.92, 0.92),
@@ -231,17 +263,12 @@ def test_corpus_is_labelled_and_sourced():
 def test_split_is_fixed_and_keeps_stories_whole():
     halves: dict[str, set[str]] = {}
     for item in ITEMS:
-        assert item["split"] in ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"), (
-            item["id"]
-        )
+        assert item["split"] in ("tune", "test", *HELD_OUT_SETS), item["id"]
         halves.setdefault(item["story"], set()).add(item["split"])
         if number(item) <= LEGACY_LAST:
             assert item["split"] == "tune", item["id"]
-        assert (item["split"] == "fresh") == (number(item) in FRESH), item["id"]
-        assert (item["split"] == "fresh2") == (number(item) in FRESH2), item["id"]
-        assert (item["split"] == "fresh3") == (number(item) in FRESH3), item["id"]
-        assert (item["split"] == "fresh4") == (number(item) in FRESH4), item["id"]
-        assert (item["split"] == "fresh5") == (number(item) in FRESH5), item["id"]
+        for name, numbers in HELD_OUT_SETS.items():
+            assert (item["split"] == name) == (number(item) in numbers), item["id"]
     assert not [story for story, seen in halves.items() if len(seen) > 1]
     halved = [item for item in ITEMS if item["split"] in ("tune", "test")]
     test_share = sum(item["split"] == "test" for item in halved) / len(halved)
@@ -266,6 +293,7 @@ PINNED = [
     (SIXTH, "split", SIXTH_SPLIT_DIGEST),
     (SIXTH, "labels", SIXTH_LABELS_DIGEST),
     (FRESH5, "labels", FRESH5_LABELS_DIGEST),
+    (FRESH6, "labels", FRESH6_LABELS_DIGEST),
 ]
 
 
