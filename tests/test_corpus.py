@@ -181,19 +181,23 @@ FLOORS = {  # rule: (precision, recall)
 # P 0.87 (27/31) R 0.71 (27/38). The same pack without the gate: evasion P 0.82 (27/33), the same
 # recall (the gate dropped two false alarms and no true one); the pack before the sixth pass:
 # evasion P 0.80 (28/35) R 0.74 (28/38); oil and labour the same in all three.
+# Then the gates were trained again on all eight splits (1,265 records) and labour got one too
+# (out of fold, labour P 0.95 -> 0.97 R 0.94 -> 0.92, evasion P 0.89 -> 0.94 R 0.94 -> 0.91);
+# oil has none (README, "Gates": seed 001 would lose its oil alert). Every labour and evasion
+# floor is in-sample from here on; their held-out measure is `fresh7`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh6": {
-        "dprk-overseas-labor": (0.69, 0.81),
+        "dprk-overseas-labor": (0.90, 0.81),
         "dprk-oil-transfer": (0.80, 0.88),
-        "dprk-sanctions-evasion": (0.87, 0.71),
+        "dprk-sanctions-evasion": (1.00, 0.71),
     },
     "fresh5": {
         "dprk-overseas-labor": (0.92, 0.85),
         "dprk-oil-transfer": (0.92, 0.92),
-        "dprk-sanctions-evasion": (0.96, 0.90),
+        "dprk-sanctions-evasion": (1.00, 0.90),
     },
     "fresh4": {
-        "dprk-overseas-labor": (0.80, 0.88),
+        "dprk-overseas-labor": (0.88, 0.88),
         "dprk-oil-transfer": (0.83, 1.00),
         "dprk-sanctions-evasion": (1.00, 1.00),
     },
@@ -203,9 +207,9 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
         "dprk-sanctions-evasion": (0.96, 0.92),
     },
     "fresh2": {
-        "dprk-overseas-labor": (0.94, 0.90),
+        "dprk-overseas-labor": (1.00, 0.90),
         "dprk-oil-transfer": (0.93, 1.00),
-        "dprk-sanctions-evasion": (0.96, 1.00),
+        "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "test": {
         "dprk-overseas-labor": (0.97, 0.93),
@@ -220,7 +224,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),
         "dprk-oil-transfer": (0.95, 1.00),
-        "dprk-sanctions-evasion": (0.99, 0.98),
+        "dprk-sanctions-evasion": (1.00, 0.98),
     },
 }
 

@@ -48,6 +48,17 @@ def test_the_gate_vetoes_what_its_model_rejects_and_explain_says_why(tmp_path):
     assert explain(source.rules[0], {"text": "North Korea bought diesel."})[0] == "oil MATCHES"
 
 
+def test_examples_test_the_clauses_and_leave_the_gate_to_the_corpus(tmp_path):
+    """A model that vetoes everything: the examples still pass (they show the clauses), while
+    matching and evaluating a corpus apply the gate."""
+    root = make_rules(tmp_path / "rules", GATED)
+    write_model(root, {"diesel": 1.0}, intercept=-20.0)
+    result = invoke("rules", "test", str(root))
+    assert result.exit_code == 0 and "2 passed, 0 failed" in result.output
+    rule = load_rules(root).rules[0]
+    assert Matcher([rule]).match({"text": "North Korea bought diesel."}) == []
+
+
 def test_a_retrained_model_is_a_new_rule_version(tmp_path):
     root = make_rules(tmp_path / "rules", GATED)
     write_model(root, {"diesel": 4.0})
@@ -123,7 +134,12 @@ def test_an_unknown_rule_and_an_empty_split_are_refused(tmp_path):
     assert not (tmp_path / "m.json").exists()
 
 
-def test_the_shipped_gate_model_is_the_one_the_readme_describes():
-    model = load_model(RULES / "models" / "dprk-sanctions-evasion.json")
-    assert model.about["rule"] == "dprk-sanctions-evasion"
-    assert "fresh6" not in json.dumps(model.about["splits"])
+def test_the_shipped_gate_models_are_the_ones_the_readme_describes():
+    """Each shipped gate names its own rule's model, trained on every split but the held-out
+    one it is measured on (`fresh7`); oil has none (README, "Gates")."""
+    gated = {rule.id: rule.gate for rule in load_rules(RULES).rules}
+    assert gated["dprk-oil-transfer"] is None
+    for rule in ("dprk-overseas-labor", "dprk-sanctions-evasion"):
+        model = gated[rule].model
+        assert model.about["rule"] == rule and model.about["reports"] == 1265
+        assert "fresh6" in model.about["splits"] and "fresh7" not in model.about["splits"]
