@@ -6,7 +6,6 @@ about training (the scorer must give the trainer's probabilities)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
