@@ -28,6 +28,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/gate.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/stories.py
 	$(BIN)/python bench/poll.py
