@@ -1,7 +1,7 @@
 """What the rules' gates cost: the shipped pack over the real labelled corpus, gated and not.
 
 The baseline is the same pack with every ``gate:`` left out, run in the same process on the same
-reports (tests/corpus/articles.jsonl, 1,265 real reports, titles and texts as stored). A gate is
+reports (tests/corpus/articles.jsonl, every real report, titles and texts as stored). A gate is
 scored only for a report whose clauses held, so the cost lands on the reports that alert. Prints
 microseconds a report for both, their ratio, the reports the gates vetoed, and the model's own
 cost on a report whose clauses held.

@@ -94,8 +94,9 @@ FRESH4_LABELS_DIGEST = "bf104d44891d4c6377e3c431fe63a01fb4b2012c4da8428edf4a854d
 # and for c1223-c1325 (`fresh5`), labelled blind at stop 26
 FRESH5_LABELS_DIGEST = "9b30ddb094703ff9852206bb1d5a0b4ba1798547e82a8ce0d92e164ec74c53b9"
 # and for c1326-c1445 (`fresh6`), labelled blind at stop 26
-FRESH7_LABELS_DIGEST = "622df4af0e76f85598d21135d842bb5333acc087a969be443ee0dfd3d28ae095"  # c1446-c1513, labelled blind at stop 26
 FRESH6_LABELS_DIGEST = "9a61f7958e4b88628ba4c8592bbc9ec0751d66fa91b1728639e22727d11f7758"
+# and for c1446-c1513 (`fresh7`), labelled blind at stop 26
+FRESH7_LABELS_DIGEST = "622df4af0e76f85598d21135d842bb5333acc087a969be443ee0dfd3d28ae095"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
 NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "imposition",
@@ -194,41 +195,45 @@ FLOORS = {  # rule: (precision, recall)
 # (5/6) R 1.00 (5/5), labour P 0.83 (5/6) R 0.56 (5/9), evasion P 0.83 (19/23) R 0.90 (19/21).
 # The same pack without its gates: labour P 0.71 (5/7), evasion P 0.79 (19/24), the same recall
 # (each gate dropped one false alarm and no true alert).
+# Then the gates were made to score the cited sentences too (the higher of the two counts: a
+# whole-report gate could not serve oil, whose seed 001 alert it vetoed, nor a report padded with
+# page junk), trained again on all nine splits (1,333 records), and oil got its gate. Every floor
+# above is in-sample from here on; their held-out measure is `fresh8`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh7": {
         "dprk-overseas-labor": (0.83, 0.55),
         "dprk-oil-transfer": (0.83, 1.00),
-        "dprk-sanctions-evasion": (0.82, 0.90),
+        "dprk-sanctions-evasion": (0.90, 0.90),
     },
     "fresh6": {
-        "dprk-overseas-labor": (0.90, 0.81),
-        "dprk-oil-transfer": (0.80, 0.88),
-        "dprk-sanctions-evasion": (1.00, 0.71),
+        "dprk-overseas-labor": (0.81, 0.81),
+        "dprk-oil-transfer": (1.00, 0.88),
+        "dprk-sanctions-evasion": (0.90, 0.71),
     },
     "fresh5": {
         "dprk-overseas-labor": (0.92, 0.85),
-        "dprk-oil-transfer": (0.92, 0.92),
-        "dprk-sanctions-evasion": (1.00, 0.90),
+        "dprk-oil-transfer": (1.00, 0.92),
+        "dprk-sanctions-evasion": (0.90, 0.90),
     },
     "fresh4": {
         "dprk-overseas-labor": (0.88, 0.88),
-        "dprk-oil-transfer": (0.83, 1.00),
+        "dprk-oil-transfer": (1.00, 1.00),
         "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "fresh3": {
         "dprk-overseas-labor": (0.94, 1.00),
         "dprk-oil-transfer": (0.77, 1.00),
-        "dprk-sanctions-evasion": (0.96, 0.92),
+        "dprk-sanctions-evasion": (0.92, 0.92),
     },
     "fresh2": {
-        "dprk-overseas-labor": (1.00, 0.90),
+        "dprk-overseas-labor": (0.94, 0.90),
         "dprk-oil-transfer": (0.93, 1.00),
-        "dprk-sanctions-evasion": (1.00, 1.00),
+        "dprk-sanctions-evasion": (0.96, 1.00),
     },
     "test": {
         "dprk-overseas-labor": (0.97, 0.93),
         "dprk-oil-transfer": (0.95, 0.95),
-        "dprk-sanctions-evasion": (1.00, 0.91),
+        "dprk-sanctions-evasion": (0.96, 0.91),
     },
     "fresh": {
         "dprk-overseas-labor": (1.00, 0.83),
@@ -237,8 +242,8 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     },
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),
-        "dprk-oil-transfer": (0.95, 1.00),
-        "dprk-sanctions-evasion": (1.00, 0.98),
+        "dprk-oil-transfer": (0.96, 1.00),
+        "dprk-sanctions-evasion": (0.96, 0.98),
     },
 }
 

@@ -42,7 +42,9 @@ def test_the_gate_vetoes_what_its_model_rejects_and_explain_says_why(tmp_path):
     assert [m.rule.id for m in kept] == ["oil"] and vetoed == []
     lines = explain(source.rules[0], {"text": "North Korea oil prices rose."})
     assert lines[0] == "oil does not match"
-    assert lines[-1].startswith("  - gate: models/oil.json gives 0.00 < 0.50")
+    assert lines[-1].startswith(
+        "  - gate: models/oil.json gives the report 0.00, the cited sentences 0.00: 0.00 < 0.50"
+    )
     assert '"prices" -' in lines[-1]
     assert explain(source.rules[0], {"text": "North Korea bought diesel."})[0] == "oil MATCHES"
 
@@ -133,12 +135,26 @@ def test_an_unknown_rule_and_an_empty_split_are_refused(tmp_path):
     assert not (tmp_path / "m.json").exists()
 
 
+def test_the_cited_sentences_speak_for_a_report_about_something_else(tmp_path):
+    """A report whose breach is one sentence among others (or among page junk) is scored as
+    that sentence too: the whole report diluted, the cited sentence still passes."""
+    root = make_rules(tmp_path / "rules", GATED)
+    write_model(root, {"diesel": 3.0, "football": -1.0}, intercept=-1.0)
+    rule = load_rules(root).rules[0]
+    junk = " ".join(["The football season opened with a football match."] * 20)
+    fields = {"title": "", "text": f"{junk}\nNorth Korea bought diesel."}
+    assert [m.rule.id for m in Matcher([rule]).match(fields)] == ["oil"]
+    line = explain(rule, fields)[-1]
+    assert line.startswith("  + gate: models/oil.json gives the report 0.") and "cited" in line
+    score = float(line.split("the cited sentences ")[1].split(":")[0])
+    report = float(line.split("gives the report ")[1].split(",")[0])
+    assert report < 0.5 <= score
+
+
 def test_the_shipped_gate_models_are_the_ones_the_readme_describes():
     """Each shipped gate names its own rule's model, trained on every split but the held-out
-    one it is measured on (`fresh7`); oil has none (README, "Gates")."""
-    gated = {rule.id: rule.gate for rule in load_rules(RULES).rules}
-    assert gated["dprk-oil-transfer"] is None
-    for rule in ("dprk-overseas-labor", "dprk-sanctions-evasion"):
-        model = gated[rule].model
-        assert model.about["rule"] == rule and model.about["reports"] == 1265
-        assert "fresh6" in model.about["splits"] and "fresh7" not in model.about["splits"]
+    one it is measured on (`fresh8`)."""
+    for rule in load_rules(RULES).rules:
+        model = rule.gate.model
+        assert model.about["rule"] == rule.id and model.about["reports"] == 1333
+        assert "fresh7" in model.about["splits"] and "fresh8" not in model.about["splits"]

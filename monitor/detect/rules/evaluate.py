@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from monitor.detect.rules.gate import GateScore
 from monitor.detect.rules.model import (
     All,
     Any,
@@ -29,20 +30,27 @@ def evaluate_rule(rule: Rule, evaluator: Evaluator) -> Match | None:
     doc = evaluator.doc
     if not evaluator.holds(rule.match):
         return None
-    if rule.gate is not None and gate_score(rule, doc) < rule.gate.threshold:
-        return None
     parts = _citation_parts(rule.match, evaluator)
     groups = [[doc.resolve(h) for h in evaluator.evidence(p)] for p in parts]
     hits = _unique(doc.resolve(h) for h in evaluator.evidence(rule.match))
-    return Match(rule, _citation_sentences(doc, groups), tuple(hits))
+    sentences = _citation_sentences(doc, groups)
+    if rule.gate is not None:
+        cited = [(s.field, s.text) for s in sentences]
+        title, text = doc.fields.get("title", ""), doc.fields.get("text", "")
+        if not rule.gate.model.passes(title, text, cited, rule.gate.threshold):
+            return None
+    return Match(rule, sentences, tuple(hits))
 
 
-def gate_score(rule: Rule, doc: Document) -> float:
-    """The probability the rule's gate model gives the report (1.0 for a rule with none); asked
-    only of reports whose clauses held, so the model costs nothing on the rest."""
+def gate_score(rule: Rule, doc: Document, sentences: Iterable[MatchedSentence]) -> GateScore:
+    """What the rule's gate model gives the report and the sentences its clauses cited (1.0 for
+    a rule with none), both, as ``explain`` shows them; matching asks only whether the higher
+    reaches the threshold (:meth:`GateModel.passes`), of reports whose clauses held."""
     if rule.gate is None:
-        return 1.0
-    return rule.gate.model.probability(doc.fields.get("title", ""), doc.fields.get("text", ""))
+        return GateScore(1.0, 1.0)
+    cited = [(s.field, s.text) for s in sentences]
+    title, text = doc.fields.get("title", ""), doc.fields.get("text", "")
+    return rule.gate.model.score(title, text, cited)
 
 
 def _citation_parts(clause: Clause, evaluator: Evaluator) -> tuple[Clause, ...]:

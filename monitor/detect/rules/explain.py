@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
-from monitor.detect.rules.evaluate import Evaluator, gate_score
+from monitor.detect.rules.evaluate import Evaluator, evaluate_rule, gate_score
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import (
     WHOLE,
@@ -91,7 +92,7 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     doc = Document(fields)
     evaluator = Evaluator(doc, Matcher([rule]).hits(doc))
     held = evaluator.holds(rule.match)
-    gate = _gate_line(rule, doc) if held else None
+    gate = _gate_line(rule, doc, evaluator) if held else None
     verdict = "MATCHES" if held and (gate is None or gate[0]) else "does not match"
     lines = [f"{rule.id} {verdict}"]
 
@@ -119,18 +120,21 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     return lines
 
 
-def _gate_line(rule: Rule, doc: Document) -> tuple[bool, str] | None:
+def _gate_line(rule: Rule, doc: Document, evaluator: Evaluator) -> tuple[bool, str] | None:
     """Whether the rule's gate lets a report whose clauses held through, and the line that
-    says so: the model's probability against the threshold, and the terms that moved it."""
+    says so: the model's probability for the report and for the cited sentences against the
+    threshold, and the report's terms that moved it most."""
     if rule.gate is None:
         return None
-    score = gate_score(rule, doc)
-    passed = score >= rule.gate.threshold
+    match = evaluate_rule(dataclasses.replace(rule, gate=None), evaluator)
+    score = gate_score(rule, doc, match.sentences if match else ())
+    passed = score.value >= rule.gate.threshold
     sign = ">=" if passed else "<"
     telling = rule.gate.model.telling(doc.fields.get("title", ""), doc.fields.get("text", ""))
     terms = ", ".join(f'"{term}" {weight:+.2f}' for term, weight in telling)
     line = (
-        f"  {'+' if passed else '-'} gate: {rule.gate.ref} gives {score:.2f} {sign} "
+        f"  {'+' if passed else '-'} gate: {rule.gate.ref} gives the report {score.report:.2f}, "
+        f"the cited sentences {score.cited:.2f}: {score.value:.2f} {sign} "
         f"{rule.gate.threshold:.2f}" + (f"; terms that weigh most: {terms}" if terms else "")
     )
     return passed, line

@@ -8,6 +8,12 @@ the whole labelled corpus weighs every word of a report at once, and on held-out
 tells those look-alikes apart better than more phrases do. So a rule may name one under
 ``gate:``; the rule's clauses still decide what is cited, and the model can only veto.
 
+A report is scored twice: whole, and as the sentences the clauses cited; the higher counts. The
+whole report carries the context that tells a look-alike (a headline on a measure being
+implemented), and the cited sentences carry the breach when the rest of the report is about
+something else (a labour report with two oil paragraphs) or padded with page junk, which would
+otherwise dilute it. Only a report that looks unlike the rule's reports both ways is vetoed.
+
 The model is plain data (JSON, written by ``monitor rules train``): TF-IDF over words and word
 pairs, then logistic regression. Scoring it needs no library, so the service does not carry the
 training stack; :mod:`monitor.detect.rules.train` checks that this scorer gives the trainer's
@@ -20,6 +26,7 @@ import hashlib
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +51,25 @@ def features(title: str, text: str, title_repeat: int) -> Counter[str]:
         for gram in grams:
             counts[gram] += times
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class GateScore:
+    """The model's probability for the whole report and for the sentences the clauses cited."""
+
+    report: float
+    cited: float
+
+    @property
+    def value(self) -> float:
+        return max(self.report, self.cited)
+
+
+def cited_fields(sentences: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """The cited sentences, given as (field, sentence), as a headline and a text to score."""
+    sentences = list(sentences)
+    title = " ".join(text for field, text in sentences if field == "title")
+    return title, " ".join(text for field, text in sentences if field != "title")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +102,15 @@ class GateModel:
         vector = self.vector(title, text)
         score = self.intercept + sum(v * self.weights.get(i, 0.0) for i, v in vector.items())
         return 1.0 / (1.0 + math.exp(-max(-500.0, min(500.0, score))))
+
+    def score(self, title: str, text: str, cited: Iterable[tuple[str, str]]) -> GateScore:
+        """The report scored whole and as its cited sentences (see the module docstring)."""
+        return GateScore(self.probability(title, text), self.probability(*cited_fields(cited)))
+
+    def passes(self, title: str, text: str, cited: Iterable[tuple[str, str]], at: float) -> bool:
+        """Whether :meth:`score` reaches ``at``, scoring the short cited sentences first and
+        the whole report only when they fall short (most alerts never need the second)."""
+        return self.probability(*cited_fields(cited)) >= at or self.probability(title, text) >= at
 
     def telling(self, title: str, text: str, count: int = 6) -> list[tuple[str, float]]:
         """The report's terms that moved the model most, either way: why it agreed or not."""

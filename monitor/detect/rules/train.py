@@ -8,7 +8,8 @@ extra, so the service itself does not carry it.
 
 The threshold is not picked on the reports the model was fitted to: each report gets the
 probability of a model fitted without its story (folds grouped by ``story`` when the corpus has
-one, so another outlet's wording of the same event cannot vouch for it), and the suggested
+one, so another outlet's wording of the same event cannot vouch for it), scored as the service
+scores it (the higher of the whole report and the cited sentences), and the suggested
 threshold is the highest that still keeps ``keep`` of the reports the rule rightly fires on.
 """
 
@@ -18,7 +19,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.detect.rules.gate import features, model_json, parse_model
+from monitor.detect.rules.gate import cited_fields, features, model_json, parse_model
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import Rule
 from monitor.detect.rules.quality import Labelled
@@ -29,6 +30,14 @@ FOLDS = 5
 KEEP = 0.97  # of the rule's true alerts, the share the suggested threshold must keep
 C = 10.0  # inverse regularisation: chosen on the dev splits by grouped cross-validation
 MIN_DF = 3  # a term in fewer reports says little about others, and bloats the model file
+
+
+@dataclass(frozen=True)
+class _Cited:
+    """The sentences a rule cited, shaped as a report for the vectorizer."""
+
+    title: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,21 @@ def train_gate(rule: Rule, items: Sequence[Labelled], about: dict[str, object]) 
             f"too few reports to train on: {sum(wanted)} for {rule.id}, of {len(items)}"
         )
     bare = Matcher([dataclasses.replace(rule, gate=None)])
-    fired = [bool(bare.match(item.fields)) for item in items]
+    matches = [bare.match(item.fields) for item in items]
+    fired = [bool(found) for found in matches]
+    # What the gate scores besides the whole report: the sentences the clauses cited.
+    cited = [
+        _Cited(*cited_fields((s.field, s.text) for s in (found[0].sentences if found else ())))
+        for found in matches
+    ]
     groups = [item.story or item.id for item in items]
     out_of_fold = [0.0] * len(items)
     for train, held in folds_type(n_splits=FOLDS).split(items, wanted, groups):
         vectorizer, model = _fit([items[i] for i in train], [wanted[i] for i in train])
-        scores = model.predict_proba(vectorizer.transform([items[i] for i in held]))[:, 1]
-        for i, score in zip(held, scores, strict=True):
-            out_of_fold[i] = float(score)
+        whole = model.predict_proba(vectorizer.transform([items[i] for i in held]))[:, 1]
+        parts = model.predict_proba(vectorizer.transform([cited[i] for i in held]))[:, 1]
+        for i, a, b in zip(held, whole, parts, strict=True):
+            out_of_fold[i] = max(float(a), float(b))  # as GateScore.value
     true_alerts = sum(w and f for w, f in zip(wanted, fired, strict=True))
     threshold = 0.0
     for step in range(1, 100):
