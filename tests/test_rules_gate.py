@@ -7,6 +7,7 @@ about training (the scorer must give the trainer's probabilities)."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from monitor.detect.rules import Matcher, load_rules
@@ -158,3 +159,17 @@ def test_the_shipped_gate_models_are_the_ones_the_readme_describes():
         model = rule.gate.model
         assert model.about["rule"] == rule.id and model.about["reports"] == 1333
         assert "fresh7" in model.about["splits"] and "fresh8" not in model.about["splits"]
+
+
+def test_training_without_scikit_learn_says_how_to_get_it(tmp_path, monkeypatch):
+    """The service does not carry the training stack; the command says which extra does."""
+    for name in ("sklearn", "sklearn.feature_extraction.text", "sklearn.linear_model"):
+        monkeypatch.setitem(sys.modules, name, None)  # import raises ImportError
+    corpus = str(ROOT / "tests/corpus/articles.jsonl")
+    result = invoke(
+        "rules", "train", "dprk-oil-transfer", corpus, "--split", "tune", "--rules", str(RULES),
+        "--out", str(tmp_path / "m.json"),
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "needs scikit-learn: pip install 'sanctions-monitor[train]'" in result.output
+    assert not (tmp_path / "m.json").exists()
