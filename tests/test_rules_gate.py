@@ -6,6 +6,7 @@ about training (the scorer must give the trainer's probabilities)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -59,6 +60,28 @@ def test_examples_test_the_clauses_and_leave_the_gate_to_the_corpus(tmp_path):
     assert result.exit_code == 0 and "2 passed, 0 failed" in result.output
     rule = load_rules(root).rules[0]
     assert Matcher([rule]).match({"text": "North Korea bought diesel."}) == []
+
+
+def test_backtest_lists_what_each_gate_held_back(tmp_path):
+    """An author sees, over stored news, the reports the gate vetoed: the alerts not sent."""
+    root = make_rules(tmp_path / "rules", GATED)
+    write_model(root, {"diesel": 4.0, "prices": -6.0})
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    lines = [
+        {"id": "a", "title": "Diesel deal", "text": "North Korea bought diesel.",
+         "published": "2024-05-01T10:00:00Z"},
+        {"id": "b", "title": "Oil prices", "text": "North Korea oil prices rose sharply.",
+         "published": "2024-05-02T10:00:00Z"},
+    ]  # fmt: skip
+    path = tmp_path / "a.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    assert invoke("replay", str(path), "--db", db, "--rules", str(root)).exit_code == 0
+    data = json.loads(
+        invoke("rules", "backtest", "--db", db, "--rules", str(root), "--json").stdout
+    )
+    assert (data["articles"], data["held_back_by_gate"]) == (1, 1)
+    text = invoke("rules", "backtest", "--db", db, "--rules", str(root)).output
+    assert "held back by its gate: Oil prices" in text and "would alert: Diesel deal" in text
 
 
 def test_a_retrained_model_is_a_new_rule_version(tmp_path):

@@ -151,6 +151,7 @@ def rules_backtest(
                         "rule": volume.rule,
                         "articles": volume.articles,
                         "alerts": len(volume.stories),
+                        "held_back_by_gate": len(volume.held_back),
                         "per_day": {d.isoformat(): n for d, n in sorted(volume.per_day.items())},
                         "stories": [
                             {"story": s, "headline": headlines.get(s, ""), "articles": len(t)}
@@ -171,6 +172,8 @@ def rules_backtest(
                 f"  would alert: {headlines.get(story, titles[0])} "
                 f"[{story}, {len(titles)} source(s)]"
             )
+        for title in volume.held_back:
+            click.echo(f"  held back by its gate: {title}")
     window = "all stored articles" if cutoff is None else f"articles since {since} ago"
     fired = [v.rule for v in volumes if v.articles]
     silent = [v.rule for v in volumes if not v.articles]

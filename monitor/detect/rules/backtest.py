@@ -1,7 +1,10 @@
-"""Rules run over stored articles, so an author sees a rule's volume before it goes live."""
+"""Rules run over stored articles, so an author sees a rule's volume before it goes live, and
+what a rule's gate held back: reports whose clauses held but whose model did not agree (the
+alerts an analyst will not see, as Alertmanager lists the alerts it inhibits)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +20,7 @@ class RuleVolume:
     rule: str
     per_day: Counter[date] = field(default_factory=Counter)
     stories: dict[str, list[str]] = field(default_factory=dict)  # story id -> article titles
+    held_back: list[str] = field(default_factory=list)  # titles the rule's gate vetoed
 
     @property
     def articles(self) -> int:
@@ -29,16 +33,23 @@ def backtest(
     """(articles scanned, volume per rule), in rule order; a rule that fired nothing is there
     too, with no articles: a rule that never fires is as much news to its author."""
     volumes = {rule.id: RuleVolume(rule.id) for rule in matcher.rules}
+    gated = [dataclasses.replace(rule, gate=None) for rule in matcher.rules if rule.gate]
+    ungated = Matcher(gated) if gated else None
     scanned = 0
     with store.session() as session:
         for article in stored_articles(session, since):
             scanned += 1
             fields = {"title": article.title, "text": article.text, "source": article.source}
+            alerted = set()
             for match in matcher.match(fields):
+                alerted.add(match.rule.id)
                 volume = volumes[match.rule.id]
                 volume.per_day[article.dated.date()] += 1
                 story = article.story_id or f"article-{article.id}"
                 volume.stories.setdefault(story, []).append(article.title)
+            for match in ungated.match(fields) if ungated else ():
+                if match.rule.id not in alerted:
+                    volumes[match.rule.id].held_back.append(article.title)
     return scanned, list(volumes.values())
 
 
