@@ -7,7 +7,7 @@ sentences quoted in an alert) is only gathered for the rules that hold.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from monitor.detect.rules.gate import GateScore
 from monitor.detect.rules.model import (
@@ -34,23 +34,36 @@ def evaluate_rule(rule: Rule, evaluator: Evaluator) -> Match | None:
     groups = [[doc.resolve(h) for h in evaluator.evidence(p)] for p in parts]
     hits = _unique(doc.resolve(h) for h in evaluator.evidence(rule.match))
     sentences = _citation_sentences(doc, groups)
-    if rule.gate is not None:
-        cited = [(s.field, s.text) for s in sentences]
-        title, text = doc.fields.get("title", ""), doc.fields.get("text", "")
-        if not rule.gate.model.passes(title, text, cited, rule.gate.threshold):
-            return None
+    if not gate_passes(rule, doc.fields, sentences):
+        return None
     return Match(rule, sentences, tuple(hits))
+
+
+def gate_passes(
+    rule: Rule, fields: Mapping[str, str], sentences: Iterable[MatchedSentence]
+) -> bool:
+    """Whether the rule's gate (if any) lets through a report whose clauses held and cited
+    ``sentences``: the one test matching and ``rules backtest`` apply."""
+    if rule.gate is None:
+        return True
+    return rule.gate.model.passes(*_gate_input(fields, sentences), rule.gate.threshold)
 
 
 def gate_score(rule: Rule, doc: Document, sentences: Iterable[MatchedSentence]) -> GateScore:
     """What the rule's gate model gives the report and the sentences its clauses cited (1.0 for
     a rule with none), both, as ``explain`` shows them; matching asks only whether the higher
-    reaches the threshold (:meth:`GateModel.passes`), of reports whose clauses held."""
+    reaches the threshold (:func:`gate_passes`), of reports whose clauses held."""
     if rule.gate is None:
         return GateScore(1.0, 1.0)
+    return rule.gate.model.score(*_gate_input(doc.fields, sentences))
+
+
+def _gate_input(
+    fields: Mapping[str, str], sentences: Iterable[MatchedSentence]
+) -> tuple[str, str, list[tuple[str, str]]]:
+    """A report's headline, text and cited sentences, as a gate model scores them."""
     cited = [(s.field, s.text) for s in sentences]
-    title, text = doc.fields.get("title", ""), doc.fields.get("text", "")
-    return rule.gate.model.score(title, text, cited)
+    return fields.get("title", ""), fields.get("text", ""), cited
 
 
 def _citation_parts(clause: Clause, evaluator: Evaluator) -> tuple[Clause, ...]:

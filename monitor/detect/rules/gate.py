@@ -78,7 +78,8 @@ class GateModel:
     frequency, and the weights of the terms that count."""
 
     path: str
-    vocabulary: dict[str, int]
+    terms: tuple[str, ...]  # by index, as the model file lists them
+    vocabulary: dict[str, int]  # each term's index
     idf: tuple[float, ...]
     weights: dict[int, float]
     intercept: float
@@ -114,9 +115,9 @@ class GateModel:
 
     def telling(self, title: str, text: str, count: int = 6) -> list[tuple[str, float]]:
         """The report's terms that moved the model most, either way: why it agreed or not."""
-        names = {i: t for t, i in self.vocabulary.items()}
         parts = [
-            (names[i], v * self.weights.get(i, 0.0)) for i, v in self.vector(title, text).items()
+            (self.terms[i], v * self.weights.get(i, 0.0))
+            for i, v in self.vector(title, text).items()
         ]
         parts = [p for p in parts if p[1]]
         return sorted(parts, key=lambda p: -abs(p[1]))[:count]
@@ -140,11 +141,12 @@ def parse_model(raw: bytes, path: str) -> GateModel:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RuleError(f"not a gate model of format {FORMAT} (write one with monitor rules train)")
     try:
-        terms = list(data["vocabulary"])
+        terms = tuple(str(t) for t in data["vocabulary"])
         idf = tuple(float(v) for v in data["idf"])
         weights = {int(i): float(w) for i, w in data["weights"].items()}
         model = GateModel(
             path=path,
+            terms=terms,
             vocabulary={t: i for i, t in enumerate(terms)},
             idf=idf,
             weights=weights,

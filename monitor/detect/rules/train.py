@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from monitor.detect.rules.gate import cited_fields, features, model_json, parse_model
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import Rule
-from monitor.detect.rules.quality import Labelled
+from monitor.detect.rules.quality import Confusion, Labelled
 from monitor.errors import RuleError
 
 TITLE_REPEAT = 2
@@ -79,10 +79,13 @@ def _fit(items: Sequence[Labelled], wanted: Sequence[bool]):  # noqa: ANN202
 
 
 def _rates(wanted: Sequence[bool], fired: Sequence[bool]) -> tuple[float, float]:
-    tp = sum(w and f for w, f in zip(wanted, fired, strict=True))
-    precision = tp / (sum(fired) or 1) if sum(fired) else 1.0
-    recall = tp / (sum(wanted) or 1) if sum(wanted) else 1.0
-    return round(precision, 3), round(recall, 3)
+    """Precision and recall, as ``monitor rules evaluate`` counts them."""
+    score = Confusion()
+    for w, f in zip(wanted, fired, strict=True):
+        score.tp += w and f
+        score.fp += f and not w
+        score.fn += w and not f
+    return round(score.precision, 3), round(score.recall, 3)
 
 
 def train_gate(rule: Rule, items: Sequence[Labelled], about: dict[str, object]) -> Trained:
