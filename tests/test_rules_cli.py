@@ -121,6 +121,37 @@ def test_backtest_counts_per_day_and_per_story(tmp_path):
     assert wrong.exit_code == 2 and "not a duration: 'soon'" in wrong.output
 
 
+def test_backtest_goes_on_past_an_article_that_raises(tmp_path, monkeypatch):
+    """A gate or matcher bug that one stored report trips is named with that report; the other
+    reports are still counted, and the exit status says the figures are short of one."""
+    import monitor.detect.rules.backtest as backtest_module
+
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    lines = [
+        {"id": "a", "text": SEED_FILES[0].read_text(), "published": "2019-08-01T22:00:00Z"},
+        {"id": "b", "text": SEED_FILES[1].read_text() + " STRANGE", "published": "2019-08-02"},
+    ]
+    path = tmp_path / "a.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines))
+    assert invoke("replay", str(path), "--db", db).exit_code == 0
+    real = backtest_module.gate_passes
+
+    def gate_passes(rule, fields, sentences):
+        if "STRANGE" in fields["text"]:
+            raise ValueError("scorer bug")
+        return real(rule, fields, sentences)
+
+    monkeypatch.setattr(backtest_module, "gate_passes", gate_passes)
+    result = invoke("rules", "backtest", "--db", db, "--json")
+    assert result.exit_code == 1
+    volumes = {v["rule"]: v for v in map(json.loads, result.stdout.splitlines())}
+    assert volumes["dprk-overseas-labor"]["per_day"] == {"2019-08-01": 1}
+    assert "raised while matching: ValueError('scorer bug')" in result.stderr
+    assert "1 article(s) could not be matched and are left out of the figures above" in (
+        result.stderr
+    )
+
+
 def test_schema_command_matches_the_committed_file():
     result = invoke("rules", "schema")
     assert json.loads(result.output) == rule_schema()

@@ -138,7 +138,8 @@ def rules_backtest(
     matcher = Matcher(valid_rules_or_exit(_rules_paths(ctx, rules_path)))
     store = Store(db or ctx.settings.database_url, create=False)
     try:
-        scanned, volumes = backtest(store, matcher, cutoff)
+        result = backtest(store, matcher, cutoff)
+        scanned, volumes = result.scanned, result.volumes
         headlines = story_headlines(store, [s for v in volumes for s in v.stories])
         stored, newest = stored_span(store)
     finally:
@@ -181,12 +182,21 @@ def rules_backtest(
     if silent:
         line += f", {len(silent)} fired nothing: {', '.join(silent)}"
     click.echo(line, err=True)
+    for article_id, title, error in result.failed:
+        click.echo(f"article {article_id} ({title!r}) raised while matching: {error}", err=True)
     if scanned < stored and newest is not None:
         click.echo(
             f"{stored - scanned} more stored article(s) are older (the newest stored is dated "
             f"{newest:%Y-%m-%d}): --since all scans them",
             err=True,
         )
+    if result.failed:
+        click.echo(
+            f"{len(result.failed)} article(s) could not be matched and are left out of the "
+            "figures above",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @rules.command("evaluate")

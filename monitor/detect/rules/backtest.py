@@ -5,6 +5,7 @@ alerts an analyst will not see, as Alertmanager lists the alerts it inhibits).""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,6 +15,8 @@ from monitor.detect.rules.matcher import Matcher
 from monitor.store import Store
 from monitor.store.articles import article_span, stored_articles
 from monitor.store.stories import story_headlines as story_headlines_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -28,30 +31,45 @@ class RuleVolume:
         return sum(self.per_day.values())
 
 
-def backtest(
-    store: Store, matcher: Matcher, since: datetime | None
-) -> tuple[int, list[RuleVolume]]:
-    """(articles scanned, volume per rule), in rule order; a rule that fired nothing is there
-    too, with no articles: a rule that never fires is as much news to its author."""
+@dataclass(slots=True)
+class Backtest:
+    scanned: int
+    volumes: list[RuleVolume]  # in rule order
+    failed: list[tuple[int, str, str]]  # (article id, title, error) for articles that raised
+
+
+def backtest(store: Store, matcher: Matcher, since: datetime | None) -> Backtest:
+    """Every rule appears in the volumes, one that fired nothing too: a rule that never fires
+    is as much news to its author. An article that makes matching raise is listed in
+    ``failed`` and the scan goes on, so one strange report cannot hide the volume of the rest."""
     volumes = {rule.id: RuleVolume(rule.id) for rule in matcher.rules}
     gated = {rule.id: rule for rule in matcher.rules}
     # One scan with the gates left out; each match then meets its rule's gate, so that what a
     # gate held back is known without matching every article twice.
     clauses = Matcher([dataclasses.replace(rule, gate=None) for rule in matcher.rules])
-    scanned = 0
+    result = Backtest(0, list(volumes.values()), [])
     with store.session() as session:
         for article in stored_articles(session, since):
-            scanned += 1
+            result.scanned += 1
             fields = {"title": article.title, "text": article.text, "source": article.source}
-            for match in clauses.match(fields):
-                volume = volumes[match.rule.id]
-                if not gate_passes(gated[match.rule.id], fields, match.sentences):
+            try:
+                verdicts = [
+                    (match.rule.id, gate_passes(gated[match.rule.id], fields, match.sentences))
+                    for match in clauses.match(fields)
+                ]
+            except Exception as exc:  # one article's fault stays with it
+                log.warning("backtest: article %s raised while matching: %r", article.id, exc)
+                result.failed.append((article.id, article.title, repr(exc)))
+                continue
+            for rule_id, passed in verdicts:
+                volume = volumes[rule_id]
+                if not passed:
                     volume.held_back.append(article.title)
                     continue
                 volume.per_day[article.dated.date()] += 1
                 story = article.story_id or f"article-{article.id}"
                 volume.stories.setdefault(story, []).append(article.title)
-    return scanned, list(volumes.values())
+    return result
 
 
 def story_headlines(store: Store, story_ids: list[str]) -> dict[str, str]:
