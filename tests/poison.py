@@ -16,7 +16,7 @@ class PoisonMatcher(Matcher):
     def __init__(self) -> None:
         super().__init__(compile_rules(RULES).rules)
 
-    def match(self, fields):  # type: ignore[override]
+    def match(self, fields, vetoed=None):  # type: ignore[override]
         if POISON in fields.get("text", ""):
             raise ValueError("cannot match this entry")
-        return super().match(fields)
+        return super().match(fields, vetoed)

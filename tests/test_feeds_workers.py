@@ -90,7 +90,7 @@ def test_workers_match_with_the_rules_they_started_with_and_a_reload_retires_the
         pool.use_rules(matcher)
         labour = (LABOUR, *ARGS[1:])
         first = pool.parse(labour, timeout=60).articles[0]
-        assert [m.rule.id for m in matches_of(first, matcher)] == ["dprk-overseas-labor"]
+        assert [m.rule.id for m in matches_of(first, matcher)[0]] == ["dprk-overseas-labor"]
         started = pool._pool
         reloaded = Matcher(matcher.rules)
         pool.use_rules(reloaded)  # the rule files changed: the running workers are retired
@@ -98,7 +98,7 @@ def test_workers_match_with_the_rules_they_started_with_and_a_reload_retires_the
         second = pool.parse(labour, timeout=60).articles[0]
         assert pool._pool is not started
         assert matches_of(second, matcher) is None  # made with the new rules, not these
-        assert [m.rule.id for m in matches_of(second, reloaded)] == ["dprk-overseas-labor"]
+        assert [m.rule.id for m in matches_of(second, reloaded)[0]] == ["dprk-overseas-labor"]
         # In the thread (a small poll) nothing is matched beforehand: the writer does it.
         in_thread = pool.parse(labour, timeout=60, pooled=False).articles[0]
         assert matches_of(in_thread, reloaded) is None

@@ -111,8 +111,9 @@ def test_prepared_matches_are_taken_only_with_the_same_rule_set_and_words() -> N
         source="wire",
     )
     prepare(article, matcher)
-    taken = matches_of(article, matcher)
+    taken, vetoed = matches_of(article, matcher)
     made = matcher.match(match_fields(article.title, article.text, article.source))
+    assert vetoed == []
     assert taken and [m.rule.id for m in taken] == [m.rule.id for m in made]
     assert [(m.sentences, m.hits) for m in taken] == [(m.sentences, m.hits) for m in made]
     assert all(t.rule is m.rule for t, m in zip(taken, made, strict=True))  # the writer's rules

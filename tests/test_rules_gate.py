@@ -196,3 +196,38 @@ def test_training_without_scikit_learn_says_how_to_get_it(tmp_path, monkeypatch)
     assert result.exit_code != 0
     assert "needs scikit-learn: pip install 'sanctions-monitor[train]'" in result.output
     assert not (tmp_path / "m.json").exists()
+
+
+def test_the_service_counts_and_logs_what_a_gate_held_back(tmp_path, caplog):
+    """In the service a veto is no silence: ``monitor_gate_vetoes_total{rule}`` and a log line
+    name it, whether the parser process matched the article or the writer did."""
+    from monitor.detect.pipeline import Pipeline
+    from monitor.detect.prepared import prepare
+    from monitor.models import Article
+    from monitor.service.metrics import Metrics
+    from monitor.store import Store
+
+    root = make_rules(tmp_path / "rules", GATED)
+    write_model(root, {"diesel": 4.0, "prices": -6.0})
+    matcher = Matcher(load_rules(root).rules)
+    metrics = Metrics()
+    store = Store(f"sqlite:///{tmp_path / 'gate.db'}")
+    pipeline = Pipeline(store, matcher, metrics=metrics)
+    texts = [
+        "North Korea bought diesel.",
+        "North Korea oil prices rose.",
+        "North Korea saw oil prices fall.",
+    ]
+    articles = [
+        Article(title="", text=t, source="Wire", external_id=str(n), feed="f")
+        for n, t in enumerate(texts)
+    ]
+    prepare(articles[2], matcher)  # matched where it was parsed; the others by the writer
+    assert articles[2].prepared.vetoed == [0]
+    caplog.set_level("INFO")
+    result = pipeline.ingest(articles)
+    store.close()
+    assert result.new == 3 and result.matches == 1
+    assert metrics.gate_vetoes.labels("oil")._value.get() == 2
+    assert metrics.matches.labels("oil")._value.get() == 1
+    assert caplog.text.count("rule oil's clauses held, its gate held it back") == 2

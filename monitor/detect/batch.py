@@ -83,6 +83,7 @@ class MatchLog:
     rule: str
     story: str | None
     alert: str | None
+    vetoed: bool = False  # the rule's clauses held, its gate did not agree
 
 
 @dataclass(slots=True)
@@ -103,6 +104,14 @@ class BatchOutcome:
                 counter = getattr(metrics, name)
                 (counter.labels(rule) if rule else counter).inc()
         for line in self.logs:
+            if line.vetoed:
+                log.info(
+                    "article %s: rule %s's clauses held, its gate held it back",
+                    line.article,
+                    line.rule,
+                    extra={"article": line.article, "rule": line.rule, "gate": "vetoed"},
+                )
+                continue
             log.info(
                 "article %s matched rule %s (story %s)",
                 line.article,

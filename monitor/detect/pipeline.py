@@ -28,14 +28,7 @@ from sqlmodel import Session
 
 from monitor.alerting.alerts import record_match
 from monitor.detect.batch import BatchOutcome, IngestResult, Item, MatchLog, still_to_store
-from monitor.detect.prepared import (
-    content_hash,
-    digest_of,
-    match_fields,
-    matches_of,
-    reading_of,
-    terms_of,
-)
+from monitor.detect.prepared import content_hash, digest_of, reading_of, rules_matched, terms_of
 from monitor.detect.rules import Matcher
 from monitor.detect.rules.results import Match
 from monitor.detect.stories import (
@@ -225,7 +218,7 @@ class Pipeline:
         insert_articles(session, records)
         stories = StoryBatch()
         for item, record in zip(fresh, records, strict=True):
-            matches = self._matches(record, item.article)
+            matches = self._matches(record, item.article, done)
             if matches or self.story_scope == "all":
                 reading = reading_of(item.article)  # None: the words are read here
                 assign_story(session, record, self.policy, self.stories, stories, reading)
@@ -239,12 +232,14 @@ class Pipeline:
         stories.write(session)
         return done
 
-    def _matches(self, article: ArticleRecord, parsed: Article) -> list[Match]:
-        """The rules a stored article matches: those its parser process found with these
-        rules, else matched here."""
-        matches = matches_of(parsed, self.matcher)
-        if matches is None:
-            matches = self.matcher.match(match_fields(article.title, article.text, article.source))
+    def _matches(self, article: ArticleRecord, parsed: Article, done: BatchOutcome) -> list[Match]:
+        """What a gate held back is counted and logged: a gate that vetoes more than it should
+        shows in the metrics, not only in a backtest."""
+        title, text, source = article.title, article.text, article.source
+        matches, vetoed = rules_matched(parsed, title, text, source, self.matcher)
+        for rule in vetoed:
+            done.count("gate_vetoes", rule.id)
+            done.logs.append(MatchLog(article.id, rule.id, None, None, vetoed=True))
         return matches
 
     def _alert(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from monitor.detect.events.reading import Reading, content_terms, read_words
 from monitor.detect.rules import Matcher
+from monitor.detect.rules.model import Rule
 from monitor.detect.rules.results import Hit, Match, MatchedSentence
 from monitor.models import Article
 from monitor.util.text import tokenize
@@ -50,6 +51,7 @@ class Prepared:
     source: str = ""
     matched_with: str | None = None  # the token of the rule set ``found`` was made with
     found: list[Found] | None = None
+    vetoed: list[int] | None = None  # places of the rules whose gate held the article back
 
     def fits(self, article: Article) -> bool:
         # The same string objects when nothing changed them (a pickle keeps the article's
@@ -75,8 +77,10 @@ def prepare(article: Article, matcher: Matcher | None = None, read_all: bool = F
     article.prepared = done
     if matcher is not None:
         done.source = article.source
-        matches = matcher.match(match_fields(title, text, article.source))
+        vetoed: list[Rule] = []
+        matches = matcher.match(match_fields(title, text, article.source), vetoed)
         done.found = [(matcher.place[id(m.rule)], m.sentences, m.hits) for m in matches]
+        done.vetoed = [matcher.place[id(rule)] for rule in vetoed]
         done.matched_with = matcher.token
     if read_all or done.found:
         done.reading = read_words(title, text)
@@ -125,12 +129,26 @@ def terms_of(article: Article) -> list[str] | None:
     return list(done.reading.counts) if done.reading is not None else done.terms
 
 
-def matches_of(article: Article, matcher: Matcher) -> list[Match] | None:
-    """The rules the article matched beforehand, if that still fits its words and source and
-    was made with ``matcher``'s very rule set (the writer's); None: the writer matches it."""
+def matches_of(article: Article, matcher: Matcher) -> tuple[list[Match], list[Rule]] | None:
+    """The rules the article matched beforehand, and those whose gate held it back, if that
+    still fits its words and source and was made with ``matcher``'s very rule set (the
+    writer's); None: the writer matches it."""
     done = _fitting(article)
     if done is None or done.found is None or done.matched_with != matcher.token:
         return None
     if done.source != article.source:
         return None
-    return [Match(matcher.rules[n], sentences, hits) for n, sentences, hits in done.found]
+    matches = [Match(matcher.rules[n], sentences, hits) for n, sentences, hits in done.found]
+    return matches, [matcher.rules[n] for n in done.vetoed or ()]
+
+
+def rules_matched(
+    parsed: Article, title: str, text: str, source: str, matcher: Matcher
+) -> tuple[list[Match], list[Rule]]:
+    """The rules a stored article (``title``, ``text``, ``source``) matches, and those whose
+    gate held it back: as its parser process found them with ``matcher``, else matched now."""
+    found = matches_of(parsed, matcher)
+    if found is not None:
+        return found
+    vetoed: list[Rule] = []
+    return matcher.match(match_fields(title, text, source), vetoed), vetoed

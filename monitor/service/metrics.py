@@ -50,6 +50,12 @@ class Metrics:
         self.matches = Counter(
             "monitor_rule_matches", "Articles a rule matched, by rule.", ["rule"], registry=r
         )
+        self.gate_vetoes = Counter(
+            "monitor_gate_vetoes",
+            "Articles whose rule clauses held but whose gate model did not agree, by rule.",
+            ["rule"],
+            registry=r,
+        )
         self.stories = Counter("monitor_stories", "Stories started.", registry=r)
         self.alerts = Counter(
             "monitor_alerts",

@@ -26,7 +26,11 @@ from monitor.detect.rules.model import (
 from monitor.detect.rules.results import MAX_SENTENCES, Document, Hit, Match, MatchedSentence
 
 
-def evaluate_rule(rule: Rule, evaluator: Evaluator) -> Match | None:
+def evaluate_rule(
+    rule: Rule, evaluator: Evaluator, vetoed: list[Rule] | None = None
+) -> Match | None:
+    """The rule's match, or None; a rule whose clauses held but whose gate did not agree is
+    also added to ``vetoed``, so the service can count what its gates hold back."""
     doc = evaluator.doc
     if not evaluator.holds(rule.match):
         return None
@@ -35,6 +39,8 @@ def evaluate_rule(rule: Rule, evaluator: Evaluator) -> Match | None:
     hits = _unique(doc.resolve(h) for h in evaluator.evidence(rule.match))
     sentences = _citation_sentences(doc, groups)
     if not gate_passes(rule, doc.fields, sentences):
+        if vetoed is not None:
+            vetoed.append(rule)
         return None
     return Match(rule, sentences, tuple(hits))
 

@@ -122,7 +122,9 @@ class Matcher:
                     found[list_key].append(Hit(list_key, phrase, name, start, stop))
         return found
 
-    def match(self, fields: Mapping[str, str]) -> list[Match]:
+    def match(self, fields: Mapping[str, str], vetoed: list[Rule] | None = None) -> list[Match]:
+        """The rules the fields match; with ``vetoed``, the rules whose clauses held but whose
+        gate held the report back are added to it."""
         doc = Document(fields)
         found = self.hits(doc)
         candidates = set(self._always)
@@ -133,7 +135,7 @@ class Matcher:
         for index in sorted(candidates):
             if not all(not needs.isdisjoint(found) for needs in self._requirements[index]):
                 continue  # a term list the rule cannot do without was not found
-            match = evaluate_rule(self.rules[index], evaluator)
+            match = evaluate_rule(self.rules[index], evaluator, vetoed)
             if match is not None:
                 matches.append(match)
         return matches
