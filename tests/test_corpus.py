@@ -218,16 +218,19 @@ FLOORS = {  # rule: (precision, recall)
 # measured once with the same pack, its errors unread: labour P 0.72 (13/18) R 0.76 (13/17), oil
 # P 0.72 (13/18) R 0.87 (13/15), evasion P 0.82 (23/28) R 0.92 (23/25). Without the gates:
 # labour 0.70 (14/20) / 0.82 (14/17), oil the same, evasion P 0.72 (23/32), the same recall.
+# Then the three gates were trained again on all eleven splits (1,495 records; thresholds
+# labour 0.20, oil 0.25, evasion 0.37, each keeping 97% of true alerts out of fold). Every floor
+# here is in-sample from then on; their held-out measure is `fresh10`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh9": {
-        "dprk-overseas-labor": (0.72, 0.76),
-        "dprk-oil-transfer": (0.72, 0.86),
-        "dprk-sanctions-evasion": (0.82, 0.92),
+        "dprk-overseas-labor": (0.73, 0.82),
+        "dprk-oil-transfer": (0.81, 0.86),
+        "dprk-sanctions-evasion": (0.92, 0.92),
     },
     "fresh8": {
         "dprk-overseas-labor": (1.00, 1.00),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.88, 0.88),
+        "dprk-sanctions-evasion": (0.94, 0.88),
     },
     "fresh7": {
         "dprk-overseas-labor": (0.83, 0.55),
@@ -235,7 +238,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
         "dprk-sanctions-evasion": (0.90, 0.90),
     },
     "fresh6": {
-        "dprk-overseas-labor": (0.81, 0.81),
+        "dprk-overseas-labor": (0.75, 0.81),
         "dprk-oil-transfer": (1.00, 0.88),
         "dprk-sanctions-evasion": (0.90, 0.71),
     },
@@ -271,7 +274,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     },
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),
-        "dprk-oil-transfer": (0.96, 1.00),
+        "dprk-oil-transfer": (0.95, 1.00),
         "dprk-sanctions-evasion": (0.96, 0.98),
     },
 }
