@@ -89,3 +89,50 @@ def test_write_adds_an_examples_block_to_a_rule_without_one(tmp_path: Path) -> N
     assert reloaded.examples_match == ('A "tanker" here.',)
     assert reloaded.examples_no_match == ("none",)
     assert path.read_text().startswith("# a rule\nid: r\n")
+
+
+def test_export_as_corpus_trains_and_measures_the_judged_rule_only(tmp_path: Path) -> None:
+    """Verdicts become labelled reports: each speaks for the one rule it judged, so evaluating
+    them scores that rule alone, and training a gate on the corpus plus them takes them in."""
+    import json
+
+    from monitor.console.feedback import as_corpus
+    from monitor.store.verdicts import VerdictRow
+
+    db = judged_store(tmp_path)
+    config = tmp_path / "monitor.yaml"
+    config.write_text(yaml.safe_dump({"rules_dir": str(RULES), "database_url": db}))
+    runner = CliRunner()
+    printed = runner.invoke(cli, ["-c", str(config), "feedback", "export", "--corpus"])
+    assert printed.exit_code == 0, printed.output
+    records = [json.loads(line) for line in printed.stdout.splitlines()]
+    oil, labour = records
+    assert oil["labels"] == [] and oil["judged"] == ["dprk-oil-transfer"]
+    assert oil["note"] == "background, not news" and oil["split"] == "verdicts"
+    assert "Washington brought its allegations" in oil["text"] and len(oil["text"]) > 1000
+    assert labour["labels"] == labour["judged"] == ["dprk-overseas-labor"]
+    assert "2 judged report(s) from 2 verdict(s)" in printed.stderr
+    both = runner.invoke(cli, ["-c", str(config), "feedback", "export", "--corpus", "--write"])
+    assert both.exit_code == 2
+
+    path = tmp_path / "verdicts.jsonl"
+    path.write_text(printed.stdout)
+    evaluated = runner.invoke(cli, ["-c", str(config), "rules", "evaluate", str(path), "--json"])
+    scores = json.loads(evaluated.stdout)["scores"]
+    assert scores["dprk-oil-transfer"]["fp"] == 1  # the rule fired where the analyst said no
+    assert scores["dprk-overseas-labor"]["tp"] == 1
+    assert sum(scores["dprk-sanctions-evasion"][k] for k in ("tp", "fp", "fn", "tn")) == 0
+
+    corpus = str(RULES.parent / "tests/corpus/articles.jsonl")
+    model = tmp_path / "oil.json"
+    trained = runner.invoke(cli, [
+        "-c", str(config), "rules", "train", "dprk-oil-transfer", corpus, str(path),
+        "--split", "fresh9", "--split", "verdicts", "--out", str(model)])  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    assert "on 115 report(s) of " in trained.output  # fresh9's 114 and the oil verdict
+    assert json.loads(model.read_text())["about"]["reports"] == 115
+
+    # A pruned article: the sentences the verdict kept stand in for it.
+    row = VerdictRow(id=7, rule_id="r", story_id="s", article_id=9, verdict="not_relevant",
+                     sentences=["North Korea bought diesel.", "Oil was moved."])  # fmt: skip
+    assert as_corpus([(row, None)])[0]["text"] == "North Korea bought diesel. Oil was moved."

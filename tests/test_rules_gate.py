@@ -155,7 +155,9 @@ def test_an_unknown_rule_and_an_empty_split_are_refused(tmp_path):
         "rules", "train", "dprk-oil-transfer", corpus, "--split", "nope", "--rules", str(RULES),
         "--out", str(tmp_path / "m.json"),
     )  # fmt: skip
-    assert empty.exit_code != 0 and "no reports in split(s) nope" in empty.output
+    assert (
+        empty.exit_code != 0 and "no reports for dprk-oil-transfer in split(s) nope" in empty.output
+    )
     assert not (tmp_path / "m.json").exists()
 
 

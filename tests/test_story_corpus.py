@@ -174,8 +174,8 @@ def test_the_corpus_replays_to_one_story_per_event(split, tmp_path):
     # the module docstring). The held-out fresh5 (98 records, 24 multi-outlet events, replayed
     # once with the same matcher): 24/24 kept and three merged. Over both held-out sets the
     # recall target holds (44/47, 94%) and merging is the gap: six stories that each join a next
-    # step told within a day or two in the words of the first. These floors assert what was reached, so that a regression still
-    # fails; the lead's note names the gap.
+    # step told within a day or two in the words of the first. These floors assert what was
+    # reached, so that a regression still fails; the lead's note names the gap.
     least_kept, most_merged = FLOORS[split]
     assert kept / multi >= least_kept, split_events
     assert len(merged) <= most_merged, merged

@@ -1,12 +1,15 @@
-"""``monitor feedback export``: analysts' verdicts from the console become rule examples."""
+"""``monitor feedback export``: analysts' verdicts from the console become rule examples, or
+labelled reports to train a rule's gate on."""
 
 from __future__ import annotations
+
+import json
 
 import click
 
 from monitor.cli.context import DB_OPTION, Context, valid_rules_or_exit
-from monitor.console.feedback import as_yaml, proposals, write_examples
-from monitor.store.verdicts import rule_verdicts
+from monitor.console.feedback import as_corpus, as_yaml, proposals, write_examples
+from monitor.store.verdicts import judged_articles, rule_verdicts
 
 
 @click.group()
@@ -21,22 +24,48 @@ def feedback() -> None:
     is_flag=True,
     help="Add the examples to the rule files, where `monitor rules test` checks them.",
 )
+@click.option(
+    "--corpus",
+    "as_corpus_lines",
+    is_flag=True,
+    help="Print the judged reports as JSON lines for `monitor rules train` and `rules evaluate`.",
+)
 @DB_OPTION
 @click.pass_obj
-def feedback_export(ctx: Context, rules: tuple[str, ...], write: bool, db: str | None) -> None:
+def feedback_export(
+    ctx: Context, rules: tuple[str, ...], write: bool, as_corpus_lines: bool, db: str | None
+) -> None:
     """Turn verdicts into rule examples: the cited sentences of a citation judged relevant
     become a 'match:' example of its rule, of one judged not relevant a 'no_match:' example.
     Examples a rule already has are left out. Prints YAML unless --write.
 
+    With --corpus, each verdict becomes a labelled report instead (the whole article, labelled
+    for the one rule it judged), to train that rule's gate on beside the corpus.
+
     \b
-    Example:
+    Examples:
         monitor feedback export --rule dprk-oil-transfer
         monitor feedback export --write && monitor rules test
+        monitor feedback export --corpus > verdicts.jsonl
     """
+    if write and as_corpus_lines:
+        raise click.UsageError("--write adds examples to rule files; --corpus prints reports")
     known = {rule.id: rule for rule in valid_rules_or_exit(ctx.settings.rules_dir)}
     unknown = [rule for rule in rules if rule not in known]
     if unknown:
         raise click.BadParameter(f"no rule {', '.join(map(repr, unknown))}", param_hint="--rule")
+    if as_corpus_lines:
+        with ctx.session(db) as session:
+            judged = judged_articles(session, rules)
+        records = as_corpus(judged)
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        pruned = sum(1 for _, article in judged if article is None)
+        line = f"{len(records)} judged report(s) from {len(judged)} verdict(s)"
+        if pruned:
+            line += f"; {pruned} article(s) pruned since, their cited sentences stand in"
+        click.echo(line, err=True)
+        return
     with ctx.session(db) as session:
         verdicts = rule_verdicts(session, rules)
     found = proposals(known, verdicts)

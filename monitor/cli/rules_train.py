@@ -18,7 +18,9 @@ MODELS = "models"  # where a rules folder keeps its gate models
 
 @rules.command("train")
 @click.argument("rule_id")
-@click.argument("corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "corpus", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--split",
     "splits",
@@ -36,33 +38,39 @@ MODELS = "models"  # where a rules folder keeps its gate models
 def rules_train(
     ctx: Context,
     rule_id: str,
-    corpus: Path,
+    corpus: tuple[Path, ...],
     splits: tuple[str, ...],
     out: Path | None,
     rules_path: Path | None,
 ) -> None:
     """Train RULE_ID's gate: a model that must agree before the rule alerts.
 
-    CORPUS is JSON lines as for `monitor rules evaluate`; a record's `story` keeps reports of
-    one event in one fold when the threshold is chosen. Needs scikit-learn (the `train` extra).
-    Prints the threshold cross-validation suggests and the `gate:` lines for the rule file.
+    CORPUS is one or more files of JSON lines as for `monitor rules evaluate`; a record's
+    `story` keeps reports of one event in one fold when the threshold is chosen, and a record
+    with `judged` counts only for those rules (analysts' verdicts, from `monitor feedback
+    export --corpus`). Needs scikit-learn (the `train` extra). Prints the threshold
+    cross-validation suggests and the `gate:` lines for the rule file.
 
     \b
-    Example:
+    Examples:
         monitor rules train dprk-sanctions-evasion tests/corpus/articles.jsonl \\
             --split tune --split test
+        monitor feedback export --corpus > verdicts.jsonl
+        monitor rules train dprk-oil-transfer tests/corpus/articles.jsonl verdicts.jsonl
     """
     folder = rules_path if rules_path is not None else ctx.settings.rules_dir
     found = {rule.id: rule for rule in valid_rules_or_exit(folder)}
     if rule_id not in found:
         raise click.ClickException(f"no rule '{rule_id}'{did_you_mean(rule_id, list(found))}")
-    items = [i for i in read_corpus(corpus) if not splits or i.split in splits]
+    items = [i for path in corpus for i in read_corpus(path) if not splits or i.split in splits]
+    items = [i for i in items if i.judges(rule_id)]
+    named = ", ".join(map(str, corpus))
     if not items:
-        raise RuleError(f"{corpus}: no reports in split(s) {', '.join(splits)}")
+        raise RuleError(f"{named}: no reports for {rule_id} in split(s) {', '.join(splits)}")
     root = folder if folder.is_dir() else folder.parent
     target = out if out is not None else root / MODELS / f"{rule_id}.json"
-    click.echo(f"training {rule_id} on {len(items)} report(s) of {corpus}", err=True)
-    about = {"corpus": str(corpus), "splits": sorted(splits) or ["all"]}
+    click.echo(f"training {rule_id} on {len(items)} report(s) of {named}", err=True)
+    about = {"corpus": named, "splits": sorted(splits) or ["all"]}
     trained = train_gate(found[rule_id], items, about)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(trained.text, encoding="utf-8")

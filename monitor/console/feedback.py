@@ -20,6 +20,7 @@ import yaml
 from monitor.detect.rules import Rule
 from monitor.detect.rules.parse import load_rules
 from monitor.errors import RuleError
+from monitor.store.tables import ArticleRow
 from monitor.store.verdicts import RELEVANT, VerdictRow
 
 KINDS = ("match", "no_match")
@@ -61,6 +62,33 @@ def proposals(rules: Mapping[str, Rule], verdicts: Iterable[VerdictRow]) -> dict
         if text not in proposal.match and text not in proposal.no_match:
             kind.append(text)
     return {rule_id: p for rule_id, p in found.items() if p}
+
+
+def as_corpus(judged: Iterable[tuple[VerdictRow, ArticleRow | None]]) -> list[dict[str, object]]:
+    """Each verdict as a labelled report for ``monitor rules train`` and ``rules evaluate``:
+    the article it judged, labelled with the rule when found relevant and without it when not,
+    and ``judged`` naming that one rule, since the verdict says nothing of the others. A pruned
+    article is stood in for by the sentences the verdict kept: the gate scores those too."""
+    records: list[dict[str, object]] = []
+    for row, article in judged:
+        text = article.text if article is not None else example_text(row.sentences or [])
+        if not text.strip():
+            continue
+        records.append(
+            {
+                "id": f"verdict-{row.id}",
+                "title": article.title if article is not None else "",
+                "text": text,
+                "labels": [row.rule_id] if row.verdict == RELEVANT else [],
+                "judged": [row.rule_id],
+                "story": row.story_id,
+                "split": "verdicts",
+                "url": article.url if article is not None else "",
+                "source": article.source if article is not None else "",
+                "note": row.note,
+            }
+        )
+    return records
 
 
 def as_yaml(found: Iterable[Proposal]) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from monitor.store.tables import utcnow
+from monitor.store.tables import ArticleRow, utcnow
 from monitor.store.upsert import insert_for
 
 RELEVANT = "relevant"
@@ -100,6 +100,21 @@ def rule_verdicts(session: Session, rules: Sequence[str] = ()) -> list[VerdictRo
     if rules:
         query = query.where(col(VerdictRow.rule_id).in_(list(rules)))
     return list(session.exec(query.order_by(VerdictRow.created, VerdictRow.id)).all())
+
+
+def judged_articles(
+    session: Session, rules: Sequence[str] = ()
+) -> list[tuple[VerdictRow, ArticleRow | None]]:
+    """Every verdict (on these rules), oldest first, with its article, or None when the
+    article has been pruned since: what ``feedback export --corpus`` turns into labelled
+    reports."""
+    query = select(VerdictRow, ArticleRow).join(
+        ArticleRow, col(ArticleRow.id) == col(VerdictRow.article_id), isouter=True
+    )
+    if rules:
+        query = query.where(col(VerdictRow.rule_id).in_(list(rules)))
+    rows = session.exec(query.order_by(VerdictRow.created, VerdictRow.id)).all()
+    return [(verdict, article) for verdict, article in rows]
 
 
 def precision(counts: Counter[str]) -> float | None:

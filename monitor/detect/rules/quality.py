@@ -2,7 +2,8 @@
 with the sentence that fired or the clause that failed, so an author sees why.
 
 The corpus is JSON lines, one report each (``id``, ``title``, ``text``, ``labels``: the rule ids
-an analyst would want alerted, and optionally ``url``, ``source``, ``split``), as in
+an analyst would want alerted, and optionally ``url``, ``source``, ``split``, ``story`` and
+``judged``: the rules its labels speak for, every rule if absent), as in
 ``tests/corpus/articles.jsonl``. Measuring on reports the rules were not tuned on is the point:
 ``split`` keeps the held-out ones apart.
 """
@@ -30,6 +31,12 @@ class Labelled:
     url: str = ""
     source: str = ""
     story: str = ""  # the event it tells: reports of one story are never split across folds
+    # The rules whose labels were decided for this report; None: every rule. An analyst's
+    # verdict judges one rule (`monitor feedback export --corpus`) and says nothing of others.
+    judged: frozenset[str] | None = None
+
+    def judges(self, rule_id: str) -> bool:
+        return self.judged is None or rule_id in self.judged
 
     @property
     def fields(self) -> dict[str, str]:
@@ -111,6 +118,7 @@ def read_corpus(path: Path, split: str = "all") -> list[Labelled]:
                 url=str(data.get("url") or ""),
                 source=str(data.get("source") or ""),
                 story=str(data.get("story") or ""),
+                judged=None if data.get("judged") is None else frozenset(data["judged"]),
             )
         except (ValueError, KeyError, TypeError) as exc:
             why = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
@@ -131,6 +139,8 @@ def evaluate(rules: Sequence[Rule], articles: Iterable[Labelled]) -> Evaluation:
         count += 1
         fired = {m.rule.id: m for m in matcher.match(article.fields)}
         for rule_id, score in scores.items():
+            if not article.judges(rule_id):
+                continue
             wanted, got = rule_id in article.labels, rule_id in fired
             if got and wanted:
                 score.tp += 1

@@ -91,6 +91,7 @@ def _rates(wanted: Sequence[bool], fired: Sequence[bool]) -> tuple[float, float]
 def train_gate(rule: Rule, items: Sequence[Labelled], about: dict[str, object]) -> Trained:
     """Fit ``rule``'s gate on ``items`` and suggest its threshold (see the module docstring)."""
     _, _, folds_type = _sklearn()
+    items = [item for item in items if item.judges(rule.id)]
     wanted = [rule.id in item.labels for item in items]
     if sum(wanted) < FOLDS or len(items) - sum(wanted) < FOLDS:
         raise RuleError(
