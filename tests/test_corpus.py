@@ -230,16 +230,18 @@ FLOORS = {  # rule: (precision, recall)
 # was measured once with that pack, its errors unread: labour P 0.57 (8/14) R 0.47 (8/17), oil
 # P 0.54 (7/13) R 1.00 (7/7), evasion P 0.84 (16/19) R 0.76 (16/21). Without the gates: labour
 # 0.53 (8/15), oil 0.39 (7/18), evasion 0.77 (17/22) / 0.81 (17/21).
+# Then the gates were trained again on all twelve splits (1,596 records; thresholds labour 0.20,
+# oil 0.26, evasion 0.35). Every floor here is in-sample; the next collection is their measure.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh10": {
         "dprk-overseas-labor": (0.57, 0.47),
-        "dprk-oil-transfer": (0.53, 1.00),
-        "dprk-sanctions-evasion": (0.84, 0.76),
+        "dprk-oil-transfer": (0.63, 1.00),
+        "dprk-sanctions-evasion": (0.85, 0.80),
     },
     "fresh9": {
         "dprk-overseas-labor": (0.73, 0.82),
-        "dprk-oil-transfer": (0.81, 0.86),
-        "dprk-sanctions-evasion": (0.92, 0.92),
+        "dprk-oil-transfer": (0.86, 0.86),
+        "dprk-sanctions-evasion": (0.88, 0.92),
     },
     "fresh8": {
         "dprk-overseas-labor": (1.00, 1.00),
@@ -284,7 +286,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh": {
         "dprk-overseas-labor": (1.00, 0.83),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (1.00, 1.00),
+        "dprk-sanctions-evasion": (0.94, 1.00),
     },
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),

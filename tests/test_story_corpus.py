@@ -239,9 +239,9 @@ SCOPE_COST = {"fresh6": 1}
 def test_stories_of_matched_reports_alone_group_the_alerting_reports_alike(split, tmp_path):
     # The default story_scope ("matched") groups only the reports that match a rule; the others
     # count in the words' rarity alone. On the first seven splits that gives the reports that
-    # alert exactly the stories they have when every report is grouped (55 of 72 events told by
-    # two or more alerting reports kept whole, none merged, either way). On fresh6 it keeps 16
-    # of 19 such events whole against 17, none merged either way.
+    # alert exactly the stories they have when every report is grouped (55 of 71 events told by
+    # two or more alerting reports kept whole, none merged, either way; the rules of stop 27).
+    # On fresh6 it keeps 16 of 19 such events whole against 17, none merged either way.
     matched_only = _alerting_groups(split, tmp_path, "matched")
     assert matched_only and any(len(group) > 1 for group in matched_only)
     several, kept, merged = _event_figures(matched_only)
