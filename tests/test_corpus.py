@@ -242,41 +242,45 @@ FLOORS = {  # rule: (precision, recall)
 # unread: labour P 0.69 (11/16) R 0.79 (11/14), oil P 0.40 (2/5) R 0.67 (2/3), evasion P 0.93
 # (14/15) R 0.88 (14/16). Without the gates: oil P 0.22 (2/9), evasion 0.83 (15/18) / 0.94
 # (15/16), labour the same.
+# Then other evasion's gate was let fire alone (`alone: threshold 0.70, needs [dprk]`; 0.70 is
+# what training picks out of fold on the twelve splits up to `fresh10`), a choice made on
+# `fresh9` to `fresh11` (tests/corpus/README.md, "A model that fires alone"). Every evasion floor
+# is in-sample or spent from then on; the held-out measure of that change is `fresh12`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh11": {
         "dprk-overseas-labor": (0.68, 0.78),
         "dprk-oil-transfer": (0.40, 0.66),
-        "dprk-sanctions-evasion": (0.93, 0.87),
+        "dprk-sanctions-evasion": (0.93, 0.93),
     },
     "fresh10": {
         "dprk-overseas-labor": (0.57, 0.47),
         "dprk-oil-transfer": (0.63, 1.00),
-        "dprk-sanctions-evasion": (0.85, 0.80),
+        "dprk-sanctions-evasion": (0.87, 1.00),
     },
     "fresh9": {
         "dprk-overseas-labor": (0.73, 0.82),
         "dprk-oil-transfer": (0.86, 0.86),
-        "dprk-sanctions-evasion": (0.88, 0.92),
+        "dprk-sanctions-evasion": (0.89, 1.00),
     },
     "fresh8": {
         "dprk-overseas-labor": (1.00, 1.00),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.94, 0.88),
+        "dprk-sanctions-evasion": (0.94, 1.00),
     },
     "fresh7": {
         "dprk-overseas-labor": (0.83, 0.55),
         "dprk-oil-transfer": (0.83, 1.00),
-        "dprk-sanctions-evasion": (0.90, 0.90),
+        "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh6": {
         "dprk-overseas-labor": (0.75, 0.81),
         "dprk-oil-transfer": (1.00, 0.88),
-        "dprk-sanctions-evasion": (0.90, 0.71),
+        "dprk-sanctions-evasion": (0.92, 1.00),
     },
     "fresh5": {
         "dprk-overseas-labor": (0.92, 0.85),
         "dprk-oil-transfer": (1.00, 0.92),
-        "dprk-sanctions-evasion": (0.90, 0.90),
+        "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh4": {
         "dprk-overseas-labor": (0.88, 0.88),
@@ -286,7 +290,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh3": {
         "dprk-overseas-labor": (0.94, 1.00),
         "dprk-oil-transfer": (0.77, 1.00),
-        "dprk-sanctions-evasion": (0.92, 0.92),
+        "dprk-sanctions-evasion": (0.93, 1.00),
     },
     "fresh2": {
         "dprk-overseas-labor": (0.94, 0.90),
@@ -296,7 +300,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "test": {
         "dprk-overseas-labor": (0.97, 0.93),
         "dprk-oil-transfer": (0.95, 0.95),
-        "dprk-sanctions-evasion": (0.96, 0.91),
+        "dprk-sanctions-evasion": (0.96, 1.00),
     },
     "fresh": {
         "dprk-overseas-labor": (1.00, 0.83),
@@ -306,7 +310,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),
         "dprk-oil-transfer": (0.95, 1.00),
-        "dprk-sanctions-evasion": (0.96, 0.98),
+        "dprk-sanctions-evasion": (0.96, 1.00),
     },
 }
 

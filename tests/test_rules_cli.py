@@ -124,7 +124,7 @@ def test_backtest_counts_per_day_and_per_story(tmp_path):
 def test_backtest_goes_on_past_an_article_that_raises(tmp_path, monkeypatch):
     """A gate or matcher bug that one stored report trips is named with that report; the other
     reports are still counted, and the exit status says the figures are short of one."""
-    import monitor.detect.rules.backtest as backtest_module
+    import monitor.detect.rules.evaluate as evaluate_module
 
     db = f"sqlite:///{tmp_path / 'b.db'}"
     lines = [
@@ -134,14 +134,14 @@ def test_backtest_goes_on_past_an_article_that_raises(tmp_path, monkeypatch):
     path = tmp_path / "a.jsonl"
     path.write_text("\n".join(json.dumps(x) for x in lines))
     assert invoke("replay", str(path), "--db", db).exit_code == 0
-    real = backtest_module.gate_passes
+    real = evaluate_module.gate_passes
 
     def gate_passes(rule, fields, sentences):
         if "STRANGE" in fields["text"]:
             raise ValueError("scorer bug")
         return real(rule, fields, sentences)
 
-    monkeypatch.setattr(backtest_module, "gate_passes", gate_passes)
+    monkeypatch.setattr(evaluate_module, "gate_passes", gate_passes)
     result = invoke("rules", "backtest", "--db", db, "--json")
     assert result.exit_code == 1
     volumes = {v["rule"]: v for v in map(json.loads, result.stdout.splitlines())}

@@ -6,6 +6,7 @@ about training (the scorer must give the trainer's probabilities)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -117,24 +118,48 @@ def test_training_writes_a_model_the_service_scores_as_the_trainer_does(tmp_path
     ours.write_text(_without_gate(ours.read_text()))
     out = tmp_path / "rules" / "models" / "trained.json"
     corpus = ROOT / "tests/corpus/articles.jsonl"
-    result = invoke(
-        "rules", "train", "dprk-sanctions-evasion", str(corpus), "--split", "tune",
-        "--out", str(out), "--rules", str(rules),
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "the scorer agrees with the trainer to" in result.output
-    assert "gate:\n    model: models/trained.json\n    threshold: 0." in result.output
+
+    def train() -> str:
+        result = invoke(
+            "rules", "train", "dprk-sanctions-evasion", str(corpus), "--split", "tune",
+            "--out", str(out), "--rules", str(rules),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    output = train()
+    assert "the scorer agrees with the trainer to" in output
+    assert "gate:\n    model: models/trained.json\n    threshold: 0." in output
     model = load_model(out)
     about = model.about
     assert about["rule"] == "dprk-sanctions-evasion" and about["splits"] == ["tune"]
     tune = read_corpus(corpus, "tune")
     assert about["reports"] == len(tune)
-    threshold = float(result.output.split("threshold: ")[-1])
+    threshold = float(output.split("threshold: ")[-1])
     ours.write_text(
         ours.read_text() + f"gate:\n  model: models/trained.json\n  threshold: {threshold}\n"
     )
     assert invoke("rules", "validate", str(rules)).exit_code == 0
     assert invoke("rules", "test", str(rules)).exit_code == 0
+
+    # With 'alone:', training also says whether, and at what threshold, the model should fire
+    # the rule by itself, out of fold.
+    ours.write_text(ours.read_text() + "  alone:\n    threshold: 0.9\n    needs: [dprk]\n")
+    # On `tune` the clauses already find 99% of the rule's reports: nothing left to add.
+    assert "the model firing alone adds nothing at any threshold: drop 'alone:'" in train()
+
+
+def test_the_alone_threshold_is_the_best_out_of_fold_and_the_highest_of_ties():
+    from monitor.detect.rules.train import _alone_threshold
+
+    # Two reports the clauses missed, scored 0.93 and 0.81; a look-alike at 0.72; one report
+    # that names nothing the rule needs, at 0.99.
+    wanted = [True, True, True, False, False, True]
+    gated = [True, False, False, False, False, False]
+    named = [True, True, True, True, True, False]
+    whole = [0.9, 0.93, 0.81, 0.72, 0.1, 0.99]
+    assert _alone_threshold(wanted, gated, named, whole) == 0.80  # both found, no false alarm
+    assert _alone_threshold(wanted, [w for w in wanted], named, whole) is None  # nothing to add
 
 
 def _without_gate(text: str) -> str:
@@ -233,3 +258,86 @@ def test_the_service_counts_and_logs_what_a_gate_held_back(tmp_path, caplog):
     assert metrics.gate_vetoes.labels("oil")._value.get() == 2
     assert metrics.matches.labels("oil")._value.get() == 1
     assert caplog.text.count("rule oil's clauses held, its gate held it back") == 2
+
+
+ALONE = GATED + "  alone:\n    threshold: 0.9\n    needs: [dprk]\n"
+
+
+def test_the_model_alone_fires_a_rule_its_clauses_miss_and_says_so(tmp_path):
+    """A report the clauses miss (no oil word in the DPRK's sentence) fires the rule when the
+    model is sure of it and it names the DPRK; it cites the sentences the model scores highest,
+    marks the needed and the weightiest words, and says the model fired it."""
+    root = make_rules(tmp_path / "rules", ALONE)
+    write_model(root, {"tanker": 6.0, "fuel": 6.0, "prices": -6.0})
+    matcher = Matcher(load_rules(root).rules)
+    report = {
+        "title": "Tankers seen at sea",
+        "text": "A tanker carried fuel. North Korea took the fuel from the tanker at night. "
+        "Weather was calm.",
+    }
+    (match,) = matcher.match(report)
+    assert match.by_model is not None and match.by_model >= 0.9
+    best = match.sentences[0]
+    assert best.marked() == "**North Korea** took the **fuel** from the **tanker** at night."
+    assert best.why.startswith("the gate's model alone gives the report ")
+    assert matcher.match({"title": "", "text": "A tanker carried fuel at sea."}) == []  # no DPRK
+    assert matcher.match({"title": "", "text": "North Korea saw fuel prices rise."}) == []
+    rule = load_rules(root).rules[0]
+    without = dataclasses.replace(rule, gate=dataclasses.replace(rule.gate, alone=None))
+    assert Matcher([without]).match(report) == []  # the clauses miss it
+
+    lines = explain(load_rules(root).rules[0], report)
+    assert lines[0] == "oil MATCHES on its gate's model alone"
+    assert lines[-1].startswith("  + gate alone: models/oil.json gives the report ")
+    low = explain(load_rules(root).rules[0], {"text": "North Korea saw fuel prices rise."})
+    assert low[0] == "oil does not match" and "< 0.90" in low[-1]
+
+    # The alert says why the sentence is quoted, in every channel's words.
+    from monitor.delivery.channels.markup import marked, starred
+
+    stored = {"text": best.text, "marks": [list(m) for m in best.marks], "why": best.why}
+    assert marked(stored, str, starred).endswith(f"at night. ({best.why})")
+
+
+def test_validate_names_a_bad_alone_and_training_suggests_its_threshold(tmp_path):
+    root = make_rules(tmp_path / "rules", ALONE.replace("needs: [dprk]", "needs: [dprkk]"))
+    write_model(root, {"diesel": 4.0})
+    result = invoke("rules", "validate", str(root))
+    assert result.exit_code == 1 and "unknown term list 'dprkk'" in result.output
+    root = make_rules(tmp_path / "rules", ALONE.replace("    threshold: 0.9", "    threshold: 2"))
+    result = invoke("rules", "validate", str(root))
+    assert "gate alone 'threshold' must be a number from 0 to 1, not 2" in result.output
+
+
+def test_an_alert_the_model_fired_alone_keeps_why_through_the_parser_process(tmp_path):
+    """Matched where it was parsed or by the writer, the citation stores why the model's
+    sentences are quoted, and the alert's text shows it."""
+    from monitor.alerting.alerts import load_alert
+    from monitor.delivery.render import alert_text
+    from monitor.detect.pipeline import Pipeline
+    from monitor.detect.prepared import prepare
+    from monitor.models import Article
+    from monitor.store import Store
+
+    root = make_rules(tmp_path / "rules", ALONE)
+    write_model(root, {"tanker": 6.0, "fuel": 6.0})
+    matcher = Matcher(load_rules(root).rules)
+    store = Store(f"sqlite:///{tmp_path / 'alone.db'}")
+    pipeline = Pipeline(store, matcher)
+    texts = ["North Korea took fuel from a tanker.", "A tanker gave North Korea its fuel at sea."]
+    articles = [
+        Article(title=f"Report {n}", text=t, source="Wire", external_id=str(n), feed=f"f{n}")
+        for n, t in enumerate(texts)
+    ]
+    prepare(articles[0], matcher)  # matched in a parser process; the other by the writer
+    assert articles[0].prepared.found[0][3] is not None  # the model's probability travels
+    results = [pipeline.ingest([article]) for article in articles]
+    assert [r.matches for r in results] == [1, 1]
+    with store.session() as session:
+        alerts = [load_alert(session, r.changed_alerts[0]) for r in results]
+    store.close()
+    citations = {c.title: c for alert in alerts for c in alert.citations}
+    assert set(citations) == {"Report 0", "Report 1"}
+    for citation in citations.values():
+        assert citation.sentences[0]["why"].startswith("the gate's model alone gives the report")
+    assert "(the gate's model alone gives the report" in alert_text(alerts[-1])

@@ -46,6 +46,7 @@ def record_match(session: Session, article: StoredArticle, match: Match) -> Aler
     )
     sentences = [
         {"field": s.field, "text": s.text, "marks": [list(m) for m in s.marks]}
+        | ({"why": s.why} if s.why else {})
         for s in match.sentences
     ]
     revision = cite(session, spec, article.id, sentences, utcnow())

@@ -8,6 +8,7 @@ import click
 
 from monitor.cli.context import RULES_OPTION, Context, valid_rules_or_exit
 from monitor.cli.rules import rules
+from monitor.detect.rules.model import Rule
 from monitor.detect.rules.parse import did_you_mean
 from monitor.detect.rules.quality import read_corpus
 from monitor.detect.rules.train import train_gate
@@ -86,3 +87,22 @@ def rules_train(
         f"{trained.threshold:.2f}: precision {p1:.2f}, recall {r1:.2f}\n"
         f"add to the rule:\n  gate:\n    model: {ref}\n    threshold: {trained.threshold:.2f}"
     )
+    gate = found[rule_id].gate
+    if gate is None or gate.alone is None:
+        return
+    if trained.alone is None or trained.with_alone is None:
+        click.echo(
+            "  # out of fold, the model firing alone adds nothing at any threshold: drop 'alone:'"
+        )
+        return
+    p2, r2 = trained.with_alone
+    needs = ", ".join(name for name in _list_names(found[rule_id], gate.needs))
+    click.echo(
+        f"    alone:  # out of fold with it: precision {p2:.2f}, recall {r2:.2f}\n"
+        f"      threshold: {trained.alone:.2f}\n      needs: [{needs}]"
+    )
+
+
+def _list_names(rule: Rule, keys: tuple[str, ...]) -> list[str]:
+    names = {tl.key: tl.name for tl in rule.term_lists}
+    return [names.get(key, key) for key in keys]

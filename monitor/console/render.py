@@ -25,6 +25,9 @@ def highlight(sentence: dict) -> Markup:
         out.append(Markup("</mark>"))
         last = end
     out.append(escape(text[last:]))
+    why = str(sentence.get("why") or "")
+    if why:  # the rule's model fired alone: say so, as every channel does
+        out += [Markup(' <small class="why">('), escape(why), Markup(")</small>")]
     return Markup("").join(out)
 
 

@@ -24,8 +24,9 @@ from monitor.detect.rules.results import Hit, Match, MatchedSentence
 from monitor.models import Article
 from monitor.util.text import tokenize
 
-# A match as plain data: the rule's place in the matcher's rules, what it quotes and its hits.
-Found = tuple[int, tuple[MatchedSentence, ...], tuple[Hit, ...]]
+# A match as plain data: the rule's place in the matcher's rules, what it quotes, its hits, and
+# the model's probability when the gate's model fired it alone.
+Found = tuple[int, tuple[MatchedSentence, ...], tuple[Hit, ...], float | None]
 
 
 def content_hash(title: str, text: str) -> str:
@@ -79,7 +80,7 @@ def prepare(article: Article, matcher: Matcher | None = None, read_all: bool = F
         done.source = article.source
         vetoed: list[Rule] = []
         matches = matcher.match(match_fields(title, text, article.source), vetoed)
-        done.found = [(matcher.place[id(m.rule)], m.sentences, m.hits) for m in matches]
+        done.found = [(matcher.place[id(m.rule)], m.sentences, m.hits, m.by_model) for m in matches]
         done.vetoed = [matcher.place[id(rule)] for rule in vetoed]
         done.matched_with = matcher.token
     if read_all or done.found:
@@ -138,7 +139,7 @@ def matches_of(article: Article, matcher: Matcher) -> tuple[list[Match], list[Ru
         return None
     if done.source != article.source:
         return None
-    matches = [Match(matcher.rules[n], sentences, hits) for n, sentences, hits in done.found]
+    matches = [Match(matcher.rules[n], *found) for n, *found in done.found]
     return matches, [matcher.rules[n] for n in done.vetoed or ()]
 
 

@@ -106,8 +106,12 @@ def segments(sentence: dict) -> Iterator[tuple[str, bool]]:
 
 
 def marked(sentence: dict, escape: Callable[[str], str], bold: Callable[[str], str]) -> str:
-    """The sentence escaped by ``escape``, with each matched span wrapped by ``bold``."""
-    return "".join(bold(escape(t)) if hit else escape(t) for t, hit in segments(sentence))
+    """The sentence escaped by ``escape``, with each matched span wrapped by ``bold``, and
+    why it is cited when no clause cited it (the rule's model fired alone), so an analyst never
+    mistakes the model's word for a clause's."""
+    text = "".join(bold(escape(t)) if hit else escape(t) for t, hit in segments(sentence))
+    why = str(sentence.get("why") or "")
+    return f"{text} ({escape(why)})" if why else text
 
 
 def starred(text: str) -> str:

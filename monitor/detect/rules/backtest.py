@@ -4,14 +4,13 @@ alerts an analyst will not see, as Alertmanager lists the alerts it inhibits).""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from monitor.detect.rules.evaluate import gate_passes
 from monitor.detect.rules.matcher import Matcher
+from monitor.detect.rules.model import Rule
 from monitor.store import Store
 from monitor.store.articles import article_span, stored_articles
 from monitor.store.stories import story_headlines as story_headlines_of
@@ -43,29 +42,22 @@ def backtest(store: Store, matcher: Matcher, since: datetime | None) -> Backtest
     is as much news to its author. An article that makes matching raise is listed in
     ``failed`` and the scan goes on, so one strange report cannot hide the volume of the rest."""
     volumes = {rule.id: RuleVolume(rule.id) for rule in matcher.rules}
-    gated = {rule.id: rule for rule in matcher.rules}
-    # One scan with the gates left out; each match then meets its rule's gate, so that what a
-    # gate held back is known without matching every article twice.
-    clauses = Matcher([dataclasses.replace(rule, gate=None) for rule in matcher.rules])
     result = Backtest(0, list(volumes.values()), [])
     with store.session() as session:
         for article in stored_articles(session, since):
             result.scanned += 1
             fields = {"title": article.title, "text": article.text, "source": article.source}
+            vetoed: list[Rule] = []
             try:
-                verdicts = [
-                    (match.rule.id, gate_passes(gated[match.rule.id], fields, match.sentences))
-                    for match in clauses.match(fields)
-                ]
+                matched = [match.rule.id for match in matcher.match(fields, vetoed)]
             except Exception as exc:  # one article's fault stays with it
                 log.warning("backtest: article %s raised while matching: %r", article.id, exc)
                 result.failed.append((article.id, article.title, repr(exc)))
                 continue
-            for rule_id, passed in verdicts:
+            for rule in vetoed:
+                volumes[rule.id].held_back.append(article.title)
+            for rule_id in matched:
                 volume = volumes[rule_id]
-                if not passed:
-                    volume.held_back.append(article.title)
-                    continue
                 volume.per_day[article.dated.date()] += 1
                 story = article.story_id or f"article-{article.id}"
                 volume.stories.setdefault(story, []).append(article.title)

@@ -67,7 +67,18 @@ def compile_rule(
     clause = builder.clause(doc.match, ("match",), WHOLE)
     used = _used_lists(clause, builder.lists)
     examples = doc.examples
-    gate = Gate(model, doc.gate.threshold, doc.gate.model) if doc.gate and model else None
+    gate = None
+    if doc.gate and model:
+        alone = doc.gate.alone
+        needs = [builder.lists[name] for name in alone.needs] if alone else []
+        used += [tl for tl in needs if tl not in used]  # searched for, though no clause names it
+        gate = Gate(
+            model,
+            doc.gate.threshold,
+            doc.gate.model,
+            alone.threshold if alone else None,
+            tuple(tl.key for tl in needs),
+        )
     return Rule(
         id=doc.id,
         title=doc.title,

@@ -285,12 +285,12 @@ def _citation_sentences(doc: Document, groups: list[list[Hit]]) -> tuple[Matched
     for name, index in chosen:
         sentences = doc.sentences(name)
         start, end = sentences.spans[index]
-        marks = _merge((h.start - start, h.end - start) for h in hits_in[(name, index)])
+        marks = merge_spans((h.start - start, h.end - start) for h in hits_in[(name, index)])
         out.append(MatchedSentence(name, sentences.sentence(index), start, end, marks))
     return tuple(out)
 
 
-def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+def merge_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     merged: list[tuple[int, int]] = []
     for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:

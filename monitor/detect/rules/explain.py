@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from monitor.detect.rules.alone import alone_match
 from monitor.detect.rules.evaluate import Evaluator, evaluate_rule, gate_score
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import (
@@ -21,7 +22,7 @@ from monitor.detect.rules.model import (
     Scope,
     Term,
 )
-from monitor.detect.rules.results import Document, Hit
+from monitor.detect.rules.results import Document, Hit, Match
 
 
 def _scope(scope: Scope) -> str:
@@ -93,7 +94,10 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     evaluator = Evaluator(doc, Matcher([rule]).hits(doc))
     held = evaluator.holds(rule.match)
     gate = _gate_line(rule, doc, evaluator) if held else None
+    alone = alone_match(rule, evaluator) if not held else None
     verdict = "MATCHES" if held and (gate is None or gate[0]) else "does not match"
+    if alone is not None:
+        verdict = "MATCHES on its gate's model alone"
     lines = [f"{rule.id} {verdict}"]
 
     def walk(clause: Clause, depth: int) -> None:
@@ -117,7 +121,27 @@ def explain(rule: Rule, fields: Mapping[str, str]) -> list[str]:
     walk(rule.match, 1)
     if gate is not None:
         lines.append(gate[1])
+    elif not held and rule.gate is not None and rule.gate.alone is not None:
+        lines.append(_alone_line(rule, doc, alone))
     return lines
+
+
+def _alone_line(rule: Rule, doc: Document, alone: Match | None) -> str:
+    """Why the model alone fired the rule, or did not, on a report whose clauses failed."""
+    assert rule.gate is not None and rule.gate.alone is not None
+    title, text = doc.fields.get("title", ""), doc.fields.get("text", "")
+    if alone is not None:
+        cited = "; ".join(s.marked() for s in alone.sentences)
+        return (
+            f"  + gate alone: {rule.gate.ref} gives the report {alone.by_model:.2f} >= "
+            f"{rule.gate.alone:.2f}, and it names what the rule needs; cited: {cited}"
+        )
+    probability = rule.gate.model.probability(title, text)
+    sign = ">=" if probability >= rule.gate.alone else "<"
+    return (
+        f"  - gate alone: {rule.gate.ref} gives the report {probability:.2f} {sign} "
+        f"{rule.gate.alone:.2f}" + ("" if sign == "<" else ", but it names nothing the rule needs")
+    )
 
 
 def _gate_line(rule: Rule, doc: Document, evaluator: Evaluator) -> tuple[bool, str] | None:

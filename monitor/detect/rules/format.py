@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag
 
 from monitor.detect.rules.format_clauses import Clause
-from monitor.detect.rules.format_terms import TermLists, one_or_many
+from monitor.detect.rules.format_terms import TermLists, TermName, one_or_many
 from monitor.detect.rules.model import SEVERITIES
 from monitor.detect.rules.wording import FormatModel, did_you_mean, expect
 
@@ -52,6 +52,32 @@ class Examples(FormatModel):
     ] = []
 
 
+class AloneDoc(FormatModel):
+    """When the gate's model fires the rule by itself, on a report whose clauses did not hold."""
+
+    unknown_key = "unknown key '{key}' in gate alone"
+    missing_key = "gate alone has no '{key}:'"
+    not_a_mapping = (
+        "gate 'alone' must have 'threshold:' (0 to 1) and 'needs:' (term lists, one to be found)"
+    )
+
+    threshold: Annotated[
+        float,
+        Field(ge=0.0, le=1.0),
+        expect(
+            lambda v: f"gate alone 'threshold' must be a number from 0 to 1, not {v!r}",
+            at_key=True,
+        ),
+        Field(description="The least probability the model alone must give the whole report."),
+    ]
+    needs: Annotated[
+        list[TermName],
+        Field(min_length=1),
+        expect("gate alone 'needs' must be a list of term list names", at_key=True),
+        Field(description="Term lists of which one must be found in the report."),
+    ]
+
+
 class GateDoc(FormatModel):
     """A learned model that must agree before the rule alerts (``monitor rules train``)."""
 
@@ -74,6 +100,7 @@ class GateDoc(FormatModel):
             description="The least probability the model must give a report for the rule to alert."
         ),
     ]
+    alone: AloneDoc | None = None
 
 
 class RuleDoc(FormatModel):

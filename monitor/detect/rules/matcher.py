@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import ahocorasick
 
+from monitor.detect.rules.alone import alone_match
 from monitor.detect.rules.evaluate import Evaluator, evaluate_rule
 from monitor.detect.rules.model import (
     All,
@@ -101,6 +102,12 @@ class Matcher:
             anchor = min(needs, key=lambda keys: sum(sizes.get(k, 0) for k in keys))
             for key in anchor:
                 self._rules_by_list[key].append(index)
+        for index, rule in enumerate(self.rules):
+            # A rule its gate's model may fire alone is looked at whenever what it needs is found.
+            if rule.gate is not None and rule.gate.alone is not None:
+                for key in rule.gate.needs:
+                    if index not in self._rules_by_list[key]:
+                        self._rules_by_list[key].append(index)
         for key, values in entries.items():
             self._automaton.add_word(key, (len(key), not key.endswith(" "), tuple(values)))
         self._empty = not entries
@@ -133,9 +140,13 @@ class Matcher:
         evaluator = Evaluator(doc, found)
         matches = []
         for index in sorted(candidates):
-            if not all(not needs.isdisjoint(found) for needs in self._requirements[index]):
-                continue  # a term list the rule cannot do without was not found
-            match = evaluate_rule(self.rules[index], evaluator, vetoed)
+            rule = self.rules[index]
+            match = None
+            # Without a term list the rule cannot do without, its clauses cannot hold.
+            if all(not needs.isdisjoint(found) for needs in self._requirements[index]):
+                match = evaluate_rule(rule, evaluator, vetoed)
+            if match is None:
+                match = alone_match(rule, evaluator)
             if match is not None:
                 matches.append(match)
         return matches

@@ -126,6 +126,11 @@ class Gate:
     model: GateModel
     threshold: float
     ref: str  # the model file as the rule names it
+    # With ``alone``, the model by itself fires the rule on a report whose clauses did not hold,
+    # if it gives the whole report at least ``alone`` and a term of ``needs`` (term list keys)
+    # is found in it (:mod:`monitor.detect.rules.alone`).
+    alone: float | None = None
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ class MatchedSentence:
     start: int
     end: int
     marks: tuple[tuple[int, int], ...]  # spans of matched terms, relative to the sentence
+    why: str = ""  # set when no clause cited it: why it is quoted (monitor.detect.rules.alone)
 
     def marked(self, before: str = "**", after: str = "**") -> str:
         """The sentence with every matched term wrapped, e.g. for bold in a message."""
@@ -59,6 +60,7 @@ class Match:
     rule: Rule
     sentences: tuple[MatchedSentence, ...]
     hits: tuple[Hit, ...]
+    by_model: float | None = None  # the gate's model alone fired the rule, at this probability
 
     @property
     def terms(self) -> list[str]:

@@ -23,6 +23,7 @@ from monitor.detect.rules.gate import cited_fields, features, model_json, parse_
 from monitor.detect.rules.matcher import Matcher
 from monitor.detect.rules.model import Rule
 from monitor.detect.rules.quality import Confusion, Labelled
+from monitor.detect.rules.results import Document
 from monitor.errors import RuleError
 
 TITLE_REPEAT = 2
@@ -51,6 +52,10 @@ class Trained:
     positives: int
     reports: int
     drift: float  # largest difference between the trainer's and the scorer's probabilities
+    # For a rule whose gate may fire alone: the threshold that does best out of fold (None:
+    # firing alone adds nothing there) and the precision and recall with it.
+    alone: float | None = None
+    with_alone: tuple[float, float] | None = None
 
 
 def _sklearn():  # noqa: ANN202 - the modules, imported where training needs them
@@ -107,12 +112,14 @@ def train_gate(rule: Rule, items: Sequence[Labelled], about: dict[str, object]) 
     ]
     groups = [item.story or item.id for item in items]
     out_of_fold = [0.0] * len(items)
+    whole_out_of_fold = [0.0] * len(items)
     for train, held in folds_type(n_splits=FOLDS).split(items, wanted, groups):
         vectorizer, model = _fit([items[i] for i in train], [wanted[i] for i in train])
         whole = model.predict_proba(vectorizer.transform([items[i] for i in held]))[:, 1]
         parts = model.predict_proba(vectorizer.transform([cited[i] for i in held]))[:, 1]
         for i, a, b in zip(held, whole, parts, strict=True):
             out_of_fold[i] = max(float(a), float(b))  # as GateScore.value
+            whole_out_of_fold[i] = float(a)
     true_alerts = sum(w and f for w, f in zip(wanted, fired, strict=True))
     threshold = 0.0
     for step in range(1, 100):
@@ -142,6 +149,15 @@ def train_gate(rule: Rule, items: Sequence[Labelled], about: dict[str, object]) 
     if drift > 1e-4:
         raise RuleError(f"the scorer disagrees with the trainer by {drift:.6f}: not written")
     gated = [f and p >= threshold for f, p in zip(fired, out_of_fold, strict=True)]
+    alone = None
+    if rule.gate is not None and rule.gate.alone is not None:
+        needs = set(rule.gate.needs)
+        named = [not needs.isdisjoint(bare.hits(Document(item.fields))) for item in items]
+        alone = _alone_threshold(wanted, gated, named, whole_out_of_fold)
+    with_alone = None
+    if alone is not None:
+        fires = _alone_fires(gated, named, whole_out_of_fold, alone)
+        with_alone = _rates(wanted, fires)
     return Trained(
         text,
         threshold,
@@ -150,4 +166,33 @@ def train_gate(rule: Rule, items: Sequence[Labelled], about: dict[str, object]) 
         sum(wanted),
         len(items),
         drift,
+        alone,
+        with_alone,
     )
+
+
+def _alone_fires(
+    gated: Sequence[bool], named: Sequence[bool], whole: Sequence[float], at: float
+) -> list[bool]:
+    return [g or (n and p >= at) for g, n, p in zip(gated, named, whole, strict=True)]
+
+
+def _alone_threshold(
+    wanted: Sequence[bool], gated: Sequence[bool], named: Sequence[bool], whole: Sequence[float]
+) -> float | None:
+    """The threshold at which the model firing alone gives the best F1 out of fold, if any
+    beats the gated clauses alone (ties go to the higher threshold: fewer alerts on the
+    model's word)."""
+
+    def f1(fires: Sequence[bool]) -> float:
+        tp = sum(w and f for w, f in zip(wanted, fires, strict=True))
+        wrong = sum(w != f for w, f in zip(wanted, fires, strict=True))
+        return 2 * tp / (2 * tp + wrong) if tp else 0.0
+
+    best, chosen = f1(gated), None
+    for step in range(98, 49, -2):
+        at = step / 100
+        score = f1(_alone_fires(gated, named, whole, at))
+        if score > best + 1e-9:
+            best, chosen = score, at
+    return chosen
