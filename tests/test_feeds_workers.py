@@ -138,8 +138,8 @@ def test_a_worker_that_hangs_is_stopped_after_the_deadline():
     assert time.monotonic() - started < 30
     assert pool.workers == 1 and pool._pool is None
     for process in set(multiprocessing.active_children()) - others:
-        # join() can return at once on a worker terminated while it was still starting (seen
-        # on a loaded machine), so wait on the process itself, for at most ten seconds.
+        # On a loaded machine join() was seen to return at once with the terminated worker
+        # still alive, so wait on the process itself, for at most ten seconds.
         deadline = time.monotonic() + 10
         while process.is_alive() and time.monotonic() < deadline:
             process.join(timeout=0.1)

@@ -297,6 +297,10 @@ def test_the_model_alone_fires_a_rule_its_clauses_miss_and_says_so(tmp_path):
 
     stored = {"text": best.text, "marks": [list(m) for m in best.marks], "why": best.why}
     assert marked(stored, str, starred).endswith(f"at night. ({best.why})")
+    from monitor.console.render import highlight
+
+    shown = str(highlight(stored | {"why": "<b>model</b>"}))
+    assert shown.endswith('at night. <small class="why">(&lt;b&gt;model&lt;/b&gt;)</small>')
 
 
 def test_validate_names_a_bad_alone_and_training_suggests_its_threshold(tmp_path):
@@ -341,3 +345,15 @@ def test_an_alert_the_model_fired_alone_keeps_why_through_the_parser_process(tmp
     for citation in citations.values():
         assert citation.sentences[0]["why"].startswith("the gate's model alone gives the report")
     assert "(the gate's model alone gives the report" in alert_text(alerts[-1])
+
+
+def test_the_model_alone_never_overrides_its_own_gate(tmp_path):
+    """A report the clauses held on met the gate already: with 'alone' set lower than the
+    gate's threshold, a vetoed report stays vetoed rather than firing on the model's word."""
+    rule = ALONE.replace("threshold: 0.9", "threshold: 0.3")  # the gate's own stays at 0.5
+    root = make_rules(tmp_path / "rules", rule)
+    write_model(root, {"oil": -0.5})  # one sentence whose only known word gives 0.38
+    matcher = Matcher(load_rules(root).rules)
+    vetoed: list = []
+    assert matcher.match({"title": "", "text": "North Korea bought oil."}, vetoed) == []
+    assert [r.id for r in vetoed] == ["oil"]

@@ -83,7 +83,6 @@ class MatchLog:
     rule: str
     story: str | None
     alert: str | None
-    vetoed: bool = False  # the rule's clauses held, its gate did not agree
 
 
 @dataclass(slots=True)
@@ -93,6 +92,7 @@ class BatchOutcome:
     result: IngestResult = field(default_factory=IngestResult)
     counts: list[tuple[str, str | None]] = field(default_factory=list)  # (metric, rule)
     logs: list[MatchLog] = field(default_factory=list)
+    vetoes: list[tuple[int | None, str]] = field(default_factory=list)  # (article, rule) vetoed
 
     def count(self, metric: str, rule: str | None = None) -> None:
         self.counts.append((metric, rule))
@@ -103,15 +103,14 @@ class BatchOutcome:
             for name, rule in self.counts:
                 counter = getattr(metrics, name)
                 (counter.labels(rule) if rule else counter).inc()
+        for article, rule in self.vetoes:
+            log.info(
+                "article %s: rule %s's clauses held, its gate held it back",
+                article,
+                rule,
+                extra={"article": article, "rule": rule, "gate": "vetoed"},
+            )
         for line in self.logs:
-            if line.vetoed:
-                log.info(
-                    "article %s: rule %s's clauses held, its gate held it back",
-                    line.article,
-                    line.rule,
-                    extra={"article": line.article, "rule": line.rule, "gate": "vetoed"},
-                )
-                continue
             log.info(
                 "article %s matched rule %s (story %s)",
                 line.article,

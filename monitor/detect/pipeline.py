@@ -239,7 +239,7 @@ class Pipeline:
         matches, vetoed = rules_matched(parsed, title, text, source, self.matcher)
         for rule in vetoed:
             done.count("gate_vetoes", rule.id)
-            done.logs.append(MatchLog(article.id, rule.id, None, None, vetoed=True))
+            done.vetoes.append((article.id, rule.id))
         return matches
 
     def _alert(

@@ -167,11 +167,7 @@ class ParserPool:
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a pool that cannot be trusted, its stuck workers included (shutdown alone waits
     for nothing, but leaves a hung worker running)."""
-    processes = set((getattr(pool, "_processes", None) or {}).values())
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    # A worker the pool was still spawning when the snapshot was taken is there now: it would
-    # take the shutdown sentinel only once it had finished starting, which on a loaded machine
-    # outlasts any wait.
-    processes |= set((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         process.terminate()

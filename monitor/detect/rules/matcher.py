@@ -141,12 +141,13 @@ class Matcher:
         matches = []
         for index in sorted(candidates):
             rule = self.rules[index]
-            match = None
-            # Without a term list the rule cannot do without, its clauses cannot hold.
-            if all(not needs.isdisjoint(found) for needs in self._requirements[index]):
-                match = evaluate_rule(rule, evaluator, vetoed)
-            if match is None:
-                match = alone_match(rule, evaluator)
+            # Without a term list the rule cannot do without, its clauses cannot hold. The
+            # model may fire alone only where they did not: a report they held on has met the
+            # gate already (evaluate_rule), and is not scored again.
+            held = all(
+                not needs.isdisjoint(found) for needs in self._requirements[index]
+            ) and evaluator.holds(rule.match)
+            match = evaluate_rule(rule, evaluator, vetoed) if held else alone_match(rule, evaluator)
             if match is not None:
                 matches.append(match)
         return matches
