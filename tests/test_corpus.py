@@ -255,25 +255,31 @@ FLOORS = {  # rule: (precision, recall)
 # blind at stop 27 by two collectors after the choice) was measured once: evasion P 0.76 (25/33)
 # R 0.86 (25/29); without the model firing alone P 0.79 (23/29) R 0.79 (23/29). Oil's one report
 # (diesel smuggled in at Hyesan) was vetoed by its gate; no labour report, and no false alarm.
+# Then `imposing`'s "seeks to" was narrowed to a measure sought ("seeks to ban", "seeks to
+# cap", ...), after `c1690` (read) showed it dropping "seeks to earn foreign currency by
+# illegally sending workers abroad" (labour +1 true alert over all splits, nothing else moved),
+# and the gates were trained again on all fourteen splits (1,740 records; thresholds labour
+# 0.25, oil 0.21, evasion 0.36, evasion alone 0.70). Every floor here is in-sample from then on;
+# the held-out measure of labour and oil is `fresh13`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh12": {
         "dprk-overseas-labor": (1.00, 1.00),
-        "dprk-oil-transfer": (1.00, 0.00),
-        "dprk-sanctions-evasion": (0.75, 0.86),
+        "dprk-oil-transfer": (1.00, 1.00),
+        "dprk-sanctions-evasion": (0.96, 1.00),
     },
     "fresh11": {
         "dprk-overseas-labor": (0.68, 0.78),
         "dprk-oil-transfer": (0.40, 0.66),
-        "dprk-sanctions-evasion": (0.93, 0.93),
+        "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "fresh10": {
-        "dprk-overseas-labor": (0.57, 0.47),
-        "dprk-oil-transfer": (0.63, 1.00),
-        "dprk-sanctions-evasion": (0.87, 1.00),
+        "dprk-overseas-labor": (0.60, 0.52),
+        "dprk-oil-transfer": (0.58, 1.00),
+        "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh9": {
-        "dprk-overseas-labor": (0.73, 0.82),
-        "dprk-oil-transfer": (0.86, 0.86),
+        "dprk-overseas-labor": (0.77, 0.82),
+        "dprk-oil-transfer": (0.72, 0.86),
         "dprk-sanctions-evasion": (0.89, 1.00),
     },
     "fresh8": {
@@ -287,14 +293,14 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
         "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh6": {
-        "dprk-overseas-labor": (0.75, 0.81),
+        "dprk-overseas-labor": (0.81, 0.81),
         "dprk-oil-transfer": (1.00, 0.88),
         "dprk-sanctions-evasion": (0.92, 1.00),
     },
     "fresh5": {
         "dprk-overseas-labor": (0.92, 0.85),
         "dprk-oil-transfer": (1.00, 0.92),
-        "dprk-sanctions-evasion": (0.91, 1.00),
+        "dprk-sanctions-evasion": (0.89, 1.00),
     },
     "fresh4": {
         "dprk-overseas-labor": (0.88, 0.88),
@@ -319,7 +325,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh": {
         "dprk-overseas-labor": (1.00, 0.83),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.94, 1.00),
+        "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "tune": {
         "dprk-overseas-labor": (1.00, 0.97),

@@ -204,11 +204,11 @@ def test_the_cited_sentences_speak_for_a_report_about_something_else(tmp_path):
 
 def test_the_shipped_gate_models_are_the_ones_the_readme_describes():
     """Each shipped gate names its own rule's model, trained on every split but the held-out
-    one it is measured on (`fresh11`)."""
+    one it is measured on (`fresh13`)."""
     for rule in load_rules(RULES).rules:
         model = rule.gate.model
-        assert model.about["rule"] == rule.id and model.about["reports"] == 1596
-        assert "fresh10" in model.about["splits"] and "fresh11" not in model.about["splits"]
+        assert model.about["rule"] == rule.id and model.about["reports"] == 1740
+        assert "fresh12" in model.about["splits"] and "fresh13" not in model.about["splits"]
 
 
 def test_training_without_scikit_learn_says_how_to_get_it(tmp_path, monkeypatch):
@@ -357,3 +357,22 @@ def test_the_model_alone_never_overrides_its_own_gate(tmp_path):
     vetoed: list = []
     assert matcher.match({"title": "", "text": "North Korea bought oil."}, vetoed) == []
     assert [r.id for r in vetoed] == ["oil"]
+
+
+def test_a_model_trained_on_every_split_names_them(tmp_path):
+    """Without --split the model records the splits it learned from, not "all": a split added to
+    the corpus later must not read as training data of a model trained before it came."""
+    records = [
+        {**json.loads(line), "split": "early" if n % 2 else "late"}
+        for n, line in enumerate((ROOT / "tests/corpus/articles.jsonl").read_text().splitlines())
+        if json.loads(line)["split"] == "fresh9"
+    ]
+    corpus = tmp_path / "two.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "m.json"
+    result = invoke(
+        "rules", "train", "dprk-oil-transfer", str(corpus), "--out", str(out), "--rules", str(RULES)
+    )
+    assert result.exit_code == 0, result.output
+    about = load_model(out).about
+    assert about["splits"] == ["early", "late"] and about["reports"] == len(records)

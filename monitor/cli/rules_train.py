@@ -71,7 +71,10 @@ def rules_train(
     root = folder if folder.is_dir() else folder.parent
     target = out if out is not None else root / MODELS / f"{rule_id}.json"
     click.echo(f"training {rule_id} on {len(items)} report(s) of {named}", err=True)
-    about = {"corpus": named, "splits": sorted(splits) or ["all"]}
+    # The splits it learned from, named even when none was asked for: a later split appended to
+    # the corpus must not look like training data of a model trained before it came.
+    learned = sorted(splits) or sorted({i.split for i in items if i.split}) or ["all"]
+    about = {"corpus": named, "splits": learned}
     trained = train_gate(found[rule_id], items, about)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(trained.text, encoding="utf-8")
