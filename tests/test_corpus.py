@@ -47,6 +47,7 @@ FRESH9 = range(1562, 1676)  # c1562-c1675: the `fresh9` held-out set, hard negat
 FRESH10 = range(1676, 1777)  # c1676-c1776: the `fresh10` held-out set, gates trained on fresh9
 FRESH11 = range(1777, 1862)  # c1777-c1861: the `fresh11` held-out set, gates trained on fresh10
 FRESH12 = range(1862, 1921)  # c1862-c1920: the `fresh12` held-out set, other evasion's model alone
+FRESH13 = range(1921, 1978)  # c1921-c1977: the `fresh13` held-out set, gates trained on fresh12
 # each held-out set and its records: a record is in one exactly when its number is in the range
 HELD_OUT_SETS = {
     "fresh": FRESH,
@@ -61,6 +62,7 @@ HELD_OUT_SETS = {
     "fresh10": FRESH10,
     "fresh11": FRESH11,
     "fresh12": FRESH12,
+    "fresh13": FRESH13,
 }
 # the record numbers in the file, in order (c642-c799 are not used yet)
 NUMBERS = [
@@ -79,6 +81,7 @@ NUMBERS = [
     *FRESH10,
     *FRESH11,
     *FRESH12,
+    *FRESH13,
 ]
 # sha256 of "id:labels" lines for c308-c377, labelled before any rule ran on them: a label
 # changed to suit the rules breaks it
@@ -122,6 +125,8 @@ FRESH10_LABELS_DIGEST = "f7e836cc6e89ff8f23f9acc07f51d968be183deb28ddd12f8650abb
 FRESH11_LABELS_DIGEST = "5182bee0daf0b243434d0911ac915823d4be5742b429d4ec8c19a3de3d0b788d"
 # and for c1862-c1920 (`fresh12`), labelled blind at stop 27
 FRESH12_LABELS_DIGEST = "070a52967caca78459ee0dbf6b264bddf7ea4ccabdffe5be194880d42188eb75"
+# and for c1921-c1977 (`fresh13`), gathered and labelled blind at the end of stop 27
+FRESH13_LABELS_DIGEST = "4bdf8aed38650e74a009a5c5d9963b3ee204fe96086e78237b23238bc3e5cc49"
 FIELDS = {"id", "url", "source", "title", "published", "text", "labels", "kind", "story", "split"}
 NEGATIVE_KINDS = {  # named in issue #14; parade and sk-trade are older extras
     "imposition",
@@ -261,7 +266,17 @@ FLOORS = {  # rule: (precision, recall)
 # and the gates were trained again on all fourteen splits (1,740 records; thresholds labour
 # 0.25, oil 0.21, evasion 0.36, evasion alone 0.70). Every floor here is in-sample from then on;
 # the held-out measure of labour and oil is `fresh13`.
+# `fresh13` (c1921-c1977, 57 records of labour and oil with their look-alikes, gathered and
+# labelled blind at the end of stop 27, after that stop's changes) was measured once with that
+# pack, its errors unread: labour P 0.77 (10/13) R 0.67 (10/15), oil P 0.71 (5/7) R 0.83 (5/6),
+# and five false alarms of other evasion (it has no evasion breach). Without the gates: labour
+# 0.79 (11/14) / 0.73 (11/15), oil and evasion the same: the labour gate cost one true alert.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
+    "fresh13": {
+        "dprk-overseas-labor": (0.76, 0.66),
+        "dprk-oil-transfer": (0.71, 0.83),
+        "dprk-sanctions-evasion": (0.00, 1.00),  # no evasion breach: see the next test
+    },
     "fresh12": {
         "dprk-overseas-labor": (1.00, 1.00),
         "dprk-oil-transfer": (1.00, 1.00),
@@ -410,6 +425,7 @@ PINNED = [
     (FRESH10, "labels", FRESH10_LABELS_DIGEST),
     (FRESH11, "labels", FRESH11_LABELS_DIGEST),
     (FRESH12, "labels", FRESH12_LABELS_DIGEST),
+    (FRESH13, "labels", FRESH13_LABELS_DIGEST),
 ]
 
 
@@ -470,3 +486,12 @@ def test_precision_and_recall_floors_per_half(half, rule):
     print(summary)
     assert score.precision >= precision_floor, summary
     assert score.recall >= recall_floor, summary
+
+
+def test_other_evasion_false_alarms_on_a_set_without_its_breaches():
+    """`fresh13` holds no other-evasion breach, so its precision floor says nothing; the false
+    alarms it gave when measured once (IT-worker and footballer reports the labour family
+    covers, two oil reports, a sanctions law's FAQ) are the cap."""
+    score = SPLIT_SCORES["fresh13"]["dprk-sanctions-evasion"]
+    assert score.tp == score.fn == 0
+    assert score.fp <= 5, score
