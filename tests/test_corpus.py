@@ -271,11 +271,14 @@ FLOORS = {  # rule: (precision, recall)
 # pack, its errors unread: labour P 0.77 (10/13) R 0.67 (10/15), oil P 0.71 (5/7) R 0.83 (5/6),
 # and five false alarms of other evasion (it has no evasion breach). Without the gates: labour
 # 0.79 (11/14) / 0.73 (11/15), oil and evasion the same: the labour gate cost one true alert.
+# Then the labour rule's first clause let "workers" and the word that sends or hires them stand
+# ten words apart, not eight (chosen on every split, `fresh13` read: two more true alerts, `c1564`
+# and `c1926`, and no false alarm). Its held-out measure is `fresh14`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh13": {
-        "dprk-overseas-labor": (0.76, 0.66),
+        "dprk-overseas-labor": (0.78, 0.73),
         "dprk-oil-transfer": (0.71, 0.83),
-        "dprk-sanctions-evasion": (0.00, 1.00),  # no evasion breach: see the next test
+        "dprk-sanctions-evasion": (0.00, 1.00),  # no evasion breach: see the last test
     },
     "fresh12": {
         "dprk-overseas-labor": (1.00, 1.00),
@@ -293,7 +296,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
         "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh9": {
-        "dprk-overseas-labor": (0.77, 0.82),
+        "dprk-overseas-labor": (0.78, 0.88),
         "dprk-oil-transfer": (0.72, 0.86),
         "dprk-sanctions-evasion": (0.89, 1.00),
     },
