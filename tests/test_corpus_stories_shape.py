@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus" / "stories.jsonl"
 FIELDS = {"id", "event", "url", "source", "title", "published", "text", "kind", "split", "note"}
-SPLITS = ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
+SPLITS = ("tune", "test", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
 RECORDS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
 EVENTS: dict[str, list[dict]] = defaultdict(list)
 for record in RECORDS:
@@ -94,6 +94,7 @@ HELD_OUT = [
     ("fresh4", 473, False, "78ae41320c28befe509c4f73fbdffbbc2f653e9b8564522f5709b8c6b706ed50"),
     ("fresh5", 566, False, "ca09b0cbc70a87d6c6b069b092dfa7871e21d4251181bbb9c35f3b6454a80839"),
     ("fresh6", 664, False, "2726e4ff05057d0dbf7f7a17100dce43419fa28371906a5346b0c8b025606ab4"),
+    ("fresh7", 743, False, "3511b5de1872c33e8e96b0fac271f8bc51b0f70c00c7eef87263cd25bbe78584"),
 ]
 # fresh6's collector, aiming at shipping, oil and labour events, found 22 hard distinct ones.
 FEWER_DISTINCT = {"fresh6": 22}
