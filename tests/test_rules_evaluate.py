@@ -4,6 +4,7 @@ shown with the sentence that fired or the clause that failed."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -105,3 +106,25 @@ def test_precision_from_analysts_verdicts(tmp_path):
     assert "verdicts dprk-oil-transfer: 0 relevant, 0 not relevant: no verdicts yet" in text.stdout
     found = json.loads(run(path, "--verdicts", "--db", db, "--json").stdout)
     assert found["verdicts"][LABOR] == {"relevant": 2, "not_relevant": 1, "precision": 2 / 3}
+
+
+def test_precision_and_recall_carry_their_95_percent_intervals(tmp_path):
+    """Held-out sets are small: 5 of 10 says the true rate lies anywhere from about a quarter to
+    three quarters. The Wilson interval's published values for 5/10, 0/10 and 10/10."""
+    from monitor.detect.rules.quality import Confusion, wilson
+
+    assert [round(x, 4) for x in wilson(5, 10)] == [0.2366, 0.7634]
+    assert [round(x, 4) for x in wilson(0, 10)] == [0.0, 0.2775]
+    assert [round(x, 4) for x in wilson(10, 10)] == [0.7225, 1.0]
+    assert wilson(0, 0) == (0.0, 1.0)  # no alert at all: nothing known
+    assert Confusion(tp=5, fp=5, fn=0).to_json()["precision_interval"] == [0.2366, 0.7634]
+
+    path = str(corpus(tmp_path, REPORTS))
+    text = run(path)
+    assert text.exit_code == 0, text.output
+    row = next(line for line in text.stdout.splitlines() if line.startswith(LABOR))
+    assert re.search(r"\d\.\d\d \(\d\.\d\d-\d\.\d\d\)", row), row
+    assert "95% Wilson intervals" in text.stdout
+    found = json.loads(run(path, "--json").stdout)["scores"][LABOR]
+    low, high = found["recall_interval"]
+    assert low <= found["recall"] <= high
