@@ -303,11 +303,14 @@ FLOORS = {  # rule: (precision, recall)
 # and measured once with the same pack. Nearly all are designations and measures, the boundary
 # of docs/labelling.md's Boundary 2 (conduct named or not): labour P 1.00 (1/1) R 0.25 (1/4), oil
 # one false alarm and its one breach missed, evasion P 0.25 (2/8) R 0.18 (2/11).
+# Then the three gates were trained again on all eighteen splits up to `fresh14s` (1,991
+# records; thresholds labour 0.28, oil 0.20, evasion 0.34, evasion alone 0.70). Every floor here
+# is in-sample from then on; their held-out measure is `fresh15`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh14s": {
         "dprk-overseas-labor": (1.00, 0.25),
         "dprk-oil-transfer": (0.00, 0.00),  # FALSE_ALARM_CAPS
-        "dprk-sanctions-evasion": (0.25, 0.18),
+        "dprk-sanctions-evasion": (0.84, 1.00),
     },
     "fresh14n": {
         "dprk-overseas-labor": (1.00, 1.00),
@@ -317,31 +320,31 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh14": {
         "dprk-overseas-labor": (0.69, 0.84),
         "dprk-oil-transfer": (0.50, 1.00),
-        "dprk-sanctions-evasion": (0.72, 0.88),
+        "dprk-sanctions-evasion": (0.90, 1.00),
     },
     "fresh13": {
-        "dprk-overseas-labor": (0.78, 0.73),
+        "dprk-overseas-labor": (0.80, 0.80),
         "dprk-oil-transfer": (0.71, 0.83),
         "dprk-sanctions-evasion": (0.00, 1.00),  # no evasion breach: FALSE_ALARM_CAPS
     },
     "fresh12": {
         "dprk-overseas-labor": (1.00, 1.00),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.96, 1.00),
+        "dprk-sanctions-evasion": (0.93, 1.00),
     },
     "fresh11": {
         "dprk-overseas-labor": (0.68, 0.78),
-        "dprk-oil-transfer": (0.40, 0.66),
+        "dprk-oil-transfer": (0.33, 0.66),
         "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "fresh10": {
-        "dprk-overseas-labor": (0.60, 0.52),
+        "dprk-overseas-labor": (0.64, 0.52),
         "dprk-oil-transfer": (0.58, 1.00),
         "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh9": {
-        "dprk-overseas-labor": (0.78, 0.88),
-        "dprk-oil-transfer": (0.72, 0.86),
+        "dprk-overseas-labor": (0.88, 0.88),
+        "dprk-oil-transfer": (0.76, 0.86),
         "dprk-sanctions-evasion": (0.89, 1.00),
     },
     "fresh8": {
@@ -357,12 +360,12 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh6": {
         "dprk-overseas-labor": (0.81, 0.81),
         "dprk-oil-transfer": (1.00, 0.88),
-        "dprk-sanctions-evasion": (0.92, 1.00),
+        "dprk-sanctions-evasion": (0.95, 1.00),
     },
     "fresh5": {
-        "dprk-overseas-labor": (0.92, 0.85),
+        "dprk-overseas-labor": (1.00, 0.85),
         "dprk-oil-transfer": (1.00, 0.92),
-        "dprk-sanctions-evasion": (0.89, 1.00),
+        "dprk-sanctions-evasion": (0.91, 1.00),
     },
     "fresh4": {
         "dprk-overseas-labor": (0.88, 0.88),
@@ -377,7 +380,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh2": {
         "dprk-overseas-labor": (0.94, 0.90),
         "dprk-oil-transfer": (0.93, 1.00),
-        "dprk-sanctions-evasion": (0.96, 1.00),
+        "dprk-sanctions-evasion": (0.93, 1.00),
     },
     "test": {
         "dprk-overseas-labor": (0.97, 0.93),
@@ -541,9 +544,10 @@ def test_precision_and_recall_floors_per_half(half, rule):
 # Where a rule has no true alert on a set, its precision floor is 0 and says nothing: the false
 # alarms it gave when measured once are the cap. On `fresh13` (no other-evasion breach): reports
 # of IT workers and a footballer the labour family covers, two oil reports, a sanctions law's
-# FAQ. On `fresh14s`: EU listings of vessels that carried unnamed cargo.
+# FAQ (five when measured, three since the gates were trained on it). On `fresh14s`: EU listings
+# of vessels that carried unnamed cargo.
 FALSE_ALARM_CAPS = {
-    ("fresh13", "dprk-sanctions-evasion"): 5,
+    ("fresh13", "dprk-sanctions-evasion"): 3,
     ("fresh14s", "dprk-oil-transfer"): 1,
 }
 
