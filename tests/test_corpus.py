@@ -316,11 +316,14 @@ FLOORS = {  # rule: (precision, recall)
 # that pack, its errors unread: labour P 0.79 (15/19) R 1.00 (15/15), evasion P 0.91 (20/22) R
 # 0.69 (20/29), oil one false alarm (no oil breach). Without the gates: labour 0.75 (15/20),
 # evasion 0.77 (17/22) / 0.59 (17/29). On its designations alone, evasion 8/9 / 8/14.
+# Then the gates were trained again on all nineteen splits up to `fresh15` (2,077 records;
+# thresholds labour 0.22, oil 0.20, evasion 0.39, evasion alone 0.68, each what training picks
+# out of fold). Every floor here is in-sample from then on; their held-out measure is `fresh16`.
 SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh15": {
-        "dprk-overseas-labor": (0.78, 1.00),
+        "dprk-overseas-labor": (0.83, 1.00),
         "dprk-oil-transfer": (0.00, 1.00),  # FALSE_ALARM_CAPS
-        "dprk-sanctions-evasion": (0.90, 0.68),
+        "dprk-sanctions-evasion": (0.93, 1.00),
     },
     "fresh14s": {
         "dprk-overseas-labor": (1.00, 0.25),
@@ -345,7 +348,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh12": {
         "dprk-overseas-labor": (1.00, 1.00),
         "dprk-oil-transfer": (1.00, 1.00),
-        "dprk-sanctions-evasion": (0.93, 1.00),
+        "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "fresh11": {
         "dprk-overseas-labor": (0.68, 0.78),
@@ -353,12 +356,12 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
         "dprk-sanctions-evasion": (1.00, 1.00),
     },
     "fresh10": {
-        "dprk-overseas-labor": (0.64, 0.52),
+        "dprk-overseas-labor": (0.60, 0.52),
         "dprk-oil-transfer": (0.58, 1.00),
-        "dprk-sanctions-evasion": (0.91, 1.00),
+        "dprk-sanctions-evasion": (0.95, 1.00),
     },
     "fresh9": {
-        "dprk-overseas-labor": (0.88, 0.88),
+        "dprk-overseas-labor": (0.78, 0.88),
         "dprk-oil-transfer": (0.76, 0.86),
         "dprk-sanctions-evasion": (0.89, 1.00),
     },
@@ -378,7 +381,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
         "dprk-sanctions-evasion": (0.95, 1.00),
     },
     "fresh5": {
-        "dprk-overseas-labor": (1.00, 0.85),
+        "dprk-overseas-labor": (0.92, 0.85),
         "dprk-oil-transfer": (1.00, 0.92),
         "dprk-sanctions-evasion": (0.91, 1.00),
     },
@@ -395,7 +398,7 @@ SPLIT_FLOORS = {  # split: {rule: (precision, recall)}
     "fresh2": {
         "dprk-overseas-labor": (0.94, 0.90),
         "dprk-oil-transfer": (0.93, 1.00),
-        "dprk-sanctions-evasion": (0.93, 1.00),
+        "dprk-sanctions-evasion": (0.96, 1.00),
     },
     "test": {
         "dprk-overseas-labor": (0.97, 0.93),
