@@ -240,8 +240,10 @@ def _event_figures(groups: list[list[str]]) -> tuple[int, int, int]:
 
 # Events the default scope splits among alerting reports where grouping every report keeps them
 # whole: in fresh6, the Outlaw Ocean reports, whose non-alerting reports between them carried the
-# story's words.
-SCOPE_COST = {"fresh6": 1}
+# story's words; in fresh2, the Philippines impounding the Jin Teng: two of its three reports
+# alert since the gates were trained on 2,077 reports (stop 28), and they stay one story only
+# when the third, which alerts on nothing, is grouped too.
+SCOPE_COST = {"fresh6": 1, "fresh2": 1}
 
 
 @pytest.mark.parametrize("split", REPLAYED)
@@ -250,7 +252,8 @@ def test_stories_of_matched_reports_alone_group_the_alerting_reports_alike(split
     # count in the words' rarity alone. On the first seven splits that gives the reports that
     # alert exactly the stories they have when every report is grouped (55 of 71 events told by
     # two or more alerting reports kept whole, none merged, either way; the rules of stop 27).
-    # On fresh6 it keeps 16 of 19 such events whole against 17, none merged either way.
+    # On fresh6 it keeps 16 of 19 such events whole against 17, none merged either way; on fresh2,
+    # with the gates of stop 28, one such event fewer too (SCOPE_COST).
     matched_only = _alerting_groups(split, tmp_path, "matched")
     assert matched_only and any(len(group) > 1 for group in matched_only)
     several, kept, merged = _event_figures(matched_only)
