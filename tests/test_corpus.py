@@ -595,3 +595,35 @@ def test_false_alarms_where_a_rule_had_no_true_alert(half, rule):
     score = SPLIT_SCORES[half][rule]
     assert score.tp == 0 and SPLIT_FLOORS[half][rule][0] == 0.0
     assert score.fp <= FALSE_ALARM_CAPS[half, rule], score
+
+
+def test_the_readme_counts_are_the_corpus_counts():
+    """tests/corpus/README.md's "Counts" table is written by hand after each merge; every cell
+    must still be what the records say, or the reference lies about the corpus it describes."""
+    readme = (CORPUS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Counts (") :]
+    heading, _, *body = section.splitlines()
+    assert heading == f"## Counts ({len(ITEMS):,} records)"
+    project_readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"corpus: {len(ITEMS):,} real reports" in project_readme
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in body]
+    rows = rows[: next(n for n, row in enumerate(rows) if len(row) == 1)]  # up to the blank line
+    splits = rows[0][1:-1]
+    assert set(splits) == {item["split"] for item in ITEMS}
+
+    def wanted(name: str, item: dict) -> bool:
+        kind = name.strip("`")
+        by_name = {
+            "any label (positive)": bool(item["labels"]),
+            "more than one label": len(item["labels"]) > 1,
+            "no label (hard negative)": not item["labels"],
+            "all records": True,
+        }
+        if name in by_name:
+            return by_name[name]
+        return kind in item["labels"] if kind in FLOORS else item["kind"] == kind
+
+    for name, *cells in rows[2:]:
+        counts = [sum(wanted(name, i) for i in ITEMS if i["split"] == s) for s in splits]
+        assert cells == [str(n) for n in [*counts, sum(counts)]], name
+    assert {r[0].strip("`") for r in rows[2:]} >= {i["kind"] for i in ITEMS if not i["labels"]}
